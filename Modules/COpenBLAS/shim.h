@@ -1,0 +1,2 @@
+// The CBLAS interface of OpenBLAS. Only Sources/Pruning/BLAS imports this module.
+#include <cblas.h>

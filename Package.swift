@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "Bonsai",
+  products: [
+    .library(name: "Pruning", targets: ["Pruning"]),
+    .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    .executable(name: "bonsai", targets: ["bonsai"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "COpenBLAS",
+      path: "Modules/COpenBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    .target(name: "Pruning", dependencies: ["COpenBLAS"]),
+    .target(name: "SafeTensors"),
+    .executableTarget(
+      name: "bonsai",
+      dependencies: [
+        "Pruning",
+        "SafeTensors",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(name: "TestSupport", path: "Sources/TestSupport"),
+    .testTarget(name: "PruningTests", dependencies: ["Pruning", "TestSupport"]),
+    .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["SafeTensors", "TestSupport"]),
+  ],
+  swiftLanguageModes: [.v6]
+)
