@@ -1,0 +1,111 @@
+// Row and column scores of a row-major [rows, columns] matrix, through CBLAS.
+//
+// Rows are contiguous: one `cblas_snrm2` / `cblas_sasum` call per row. Columns are strided
+// by the row length, and one strided BLAS call per column touches a new cache line (and
+// often a new page) per element: ~40× slower than the rows. So columns are scored a band
+// of rows at a time: a block of rows is squared (or made absolute) into a small scratch
+// buffer that stays in cache, and `cblas_sgemv` sums its columns. Bands are fixed by the
+// shape alone and summed in order, in Double, so the scores do not depend on the thread
+// count.
+
+/// Per-unit scores of rows or columns.
+enum UnitScores {
+  /// Rows are split into this many bands at most when scoring columns.
+  static let columnBands = 8
+  /// The scratch block used to score columns holds about this many floats.
+  static let columnBlockFloats = 1 << 16
+
+  /// The score of every row (or column) of `values`, a row-major `rows × columns` matrix.
+  static func scores<Scalar: PrunableScalar>(
+    of values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int,
+    granularity: PruningGranularity, metric: ImportanceMetric, threads: Int
+  ) -> [Float] {
+    precondition(granularity != .unstructured && rows * columns == values.count)
+    let units = granularity == .rows ? rows : columns
+    let kind: NormKind
+    switch metric {
+    case .random(let seed):
+      return (0 ..< units).map { RandomScores.unitScore(seed: seed, unit: $0) }
+    case .l1Magnitude: kind = .l1
+    case .l2Magnitude, .taylorProxy: kind = .l2
+    }
+    return granularity == .rows
+      ? rowNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
+      : columnNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
+  }
+
+  /// One BLAS norm per row, on the rows in place (`Float`) or widened into scratch.
+  static func rowNorms<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
+    threads: Int
+  ) -> [Float] {
+    var norms = [Float](repeating: 0, count: rows)
+    norms.withUnsafeMutableBufferPointer { norms in
+      Parallel.forEachWorker(tasks: rows, threads: threads) { _, ownedRows in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { scratch in
+          for row in ownedRows {
+            let rowValues = floats(values, rows: row ..< row + 1, columns: columns, scratch)
+            norms[row] = BLAS.norm(.row(0, of: rowValues, columns: columns), kind)
+          }
+        }
+      }
+    }
+    return norms
+  }
+
+  /// Column norms from `cblas_sgemv` column sums of blocks of squared (or absolute) rows.
+  static func columnNorms<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
+    threads: Int
+  ) -> [Float] {
+    let bands = min(columnBands, rows)
+    let blockRows = max(1, min(rows, columnBlockFloats / columns))
+    var partials = [[Double]](repeating: [], count: bands)
+    partials.withUnsafeMutableBufferPointer { partials in
+      Parallel.forEach(tasks: bands, threads: threads) { band in
+        var total = [Double](repeating: 0, count: columns)
+        let ones = [Float](repeating: 1, count: blockRows)
+        var sums = [Float](repeating: 0, count: columns)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * columns) { block in
+          let bandRows = band * rows / bands ..< (band + 1) * rows / bands
+          for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
+            let count = min(blockRows, bandRows.upperBound - first)
+            let start = first * columns
+            for index in 0 ..< count * columns {
+              let weight = values[start + index].widened
+              block[index] = kind == .l1 ? abs(weight) : weight * weight
+            }
+            ones.withUnsafeBufferPointer { ones in
+              sums.withUnsafeMutableBufferPointer { sums in
+                BLAS.columnSums(
+                  of: UnsafeBufferPointer(block), rows: count, columns: columns, ones: ones,
+                  into: sums)
+              }
+            }
+            for column in 0 ..< columns { total[column] += Double(sums[column]) }
+          }
+        }
+        partials[band] = total
+      }
+    }
+    return (0 ..< columns).map { column in
+      let sum = partials.reduce(0) { $0 + $1[column] }
+      return Float(kind == .l2 ? sum.squareRoot() : sum)
+    }
+  }
+
+  /// Rows `rows` of the matrix as floats: a view of `values` itself when they are `Float`,
+  /// otherwise widened into `scratch`.
+  private static func floats<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, rows: Range<Int>, columns: Int,
+    _ scratch: UnsafeMutableBufferPointer<Float>
+  ) -> UnsafeBufferPointer<Float> {
+    let range = rows.lowerBound * columns ..< rows.upperBound * columns
+    if Scalar.self == Float.self {
+      let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
+      return UnsafeBufferPointer(rebasing: floats[range])
+    }
+    for (slot, index) in range.enumerated() { scratch[slot] = values[index].widened }
+    return UnsafeBufferPointer(rebasing: scratch[0 ..< range.count])
+  }
+}

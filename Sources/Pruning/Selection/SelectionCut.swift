@@ -1,0 +1,37 @@
+/// The exact answer of a k-lowest selection, in a form every chunk can apply on its own:
+/// prune every unit whose key is below `threshold`, and, of the units whose key equals it,
+/// the first `tieQuotas[c]` of chunk `c` (lower indices first, the tie rule).
+struct SelectionCut {
+  /// Units with a key below this are pruned.
+  let threshold: UInt32
+  /// Per chunk, how many of its units with key == `threshold` are pruned, lowest first.
+  let tieQuotas: [Int]
+
+  /// The cut that prunes nothing.
+  static func none(_ layout: ChunkLayout) -> SelectionCut {
+    SelectionCut(threshold: 0, tieQuotas: Array(repeating: 0, count: layout.chunkCount))
+  }
+
+  /// The cut that prunes everything.
+  static func all(_ layout: ChunkLayout) -> SelectionCut {
+    SelectionCut(
+      threshold: ScoreKey.aboveAll, tieQuotas: Array(repeating: 0, count: layout.chunkCount))
+  }
+
+  /// The cut at `threshold` that prunes `ties` units of key == `threshold`, spread over the
+  /// chunks in index order given how many such units each chunk holds.
+  init(threshold: UInt32, ties: Int, equalCounts: [Int]) {
+    var remaining = ties
+    self.threshold = threshold
+    self.tieQuotas = equalCounts.map { equal in
+      let quota = min(equal, remaining)
+      remaining -= quota
+      return quota
+    }
+  }
+
+  private init(threshold: UInt32, tieQuotas: [Int]) {
+    self.threshold = threshold
+    self.tieQuotas = tieQuotas
+  }
+}
