@@ -1,0 +1,107 @@
+// The only file that calls into the C library for file I/O. Each wrapper retries on EINTR
+// where POSIX allows it and reports failure as a typed `Errno`, which callers turn into a
+// `SafeTensorsError` naming the file.
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A failed system call's `errno`.
+struct Errno: Error, Equatable {
+  /// The C `errno` value.
+  let code: Int32
+
+  /// The current thread's `errno`.
+  static var current: Errno { Errno(code: errno) }
+}
+
+/// Thin, typed wrappers over the system calls this module uses.
+enum SystemCalls {
+  /// Opens `path`, retrying on EINTR. The corresponding C function is `open`.
+  static func openFile(
+    _ path: String, flags: Int32, mode: mode_t = 0
+  ) throws(Errno) -> Int32 {
+    while true {
+      let fd = open(path, flags | O_CLOEXEC, mode)
+      if fd >= 0 { return fd }
+      if errno != EINTR { throw .current }
+    }
+  }
+
+  /// The status of an open file. The corresponding C function is `fstat`.
+  static func fileStatus(_ fd: Int32) throws(Errno) -> stat {
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { throw .current }
+    return status
+  }
+
+  /// Maps `count` bytes of `fd` read-only and private. The corresponding C function is
+  /// `mmap`. `count` must be positive: a zero-length mapping is an error in POSIX.
+  static func mapReadOnly(_ fd: Int32, count: Int) throws(Errno) -> UnsafeRawPointer {
+    precondition(count > 0, "cannot map zero bytes")
+    let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0)
+    guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else {
+      throw .current
+    }
+    return UnsafeRawPointer(address)
+  }
+
+  /// Unmaps a mapping made by `mapReadOnly`. The corresponding C function is `munmap`.
+  static func unmap(_ address: UnsafeRawPointer, count: Int) {
+    // munmap only fails for arguments that mapReadOnly could not have produced.
+    _ = munmap(UnsafeMutableRawPointer(mutating: address), count)
+  }
+
+  /// Writes all of `buffer`, looping over short writes and EINTR. The corresponding C
+  /// function is `write`.
+  static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(Errno) {
+    guard let base = buffer.baseAddress else { return }
+    var offset = 0
+    while offset < buffer.count {
+      let result = write(fd, base + offset, buffer.count - offset)
+      if result > 0 {
+        offset += result
+      } else if result == 0 {
+        // Not expected for a regular file; treat as an I/O error rather than spin.
+        throw Errno(code: EIO)
+      } else if errno != EINTR {
+        throw .current
+      }
+    }
+  }
+
+  /// Flushes a file's data and metadata to the device, retrying on EINTR. The
+  /// corresponding C function is `fsync`.
+  static func syncFile(_ fd: Int32) throws(Errno) {
+    while fsync(fd) != 0 {
+      if errno != EINTR { throw .current }
+    }
+  }
+
+  /// Closes `fd`. Not retried on EINTR: on Linux the descriptor is released either way.
+  /// The corresponding C function is `close`.
+  static func closeFile(_ fd: Int32) throws(Errno) {
+    if close(fd) != 0 && errno != EINTR { throw .current }
+  }
+
+  /// Atomically replaces `destination` with `source`. The corresponding C function is
+  /// `rename`.
+  static func renameFile(_ source: String, to destination: String) throws(Errno) {
+    guard rename(source, destination) == 0 else { throw .current }
+  }
+
+  /// Removes `path`, ignoring failure: used only to clean up. The corresponding C function
+  /// is `unlink`.
+  static func removeFile(_ path: String) {
+    _ = unlink(path)
+  }
+
+  /// The calling process's id. The corresponding C function is `getpid`.
+  static func processID() -> Int32 {
+    getpid()
+  }
+}

@@ -1,0 +1,40 @@
+import SafeTensors
+import Testing
+
+@Suite("DType")
+struct DTypeTests {
+  @Test("all 22 reference dtypes, spelled as in the file")
+  func allCases() {
+    let names = DType.allCases.map(\.rawValue).sorted()
+    let expected = [
+      "BF16", "BOOL", "C64", "F16", "F32", "F4", "F64", "F6_E2M3", "F6_E3M2", "F8_E4M3",
+      "F8_E4M3FNUZ", "F8_E5M2", "F8_E5M2FNUZ", "F8_E8M0", "I16", "I32", "I64", "I8", "U16",
+      "U32", "U64", "U8",
+    ].sorted()
+    #expect(names == expected)
+    #expect(DType(rawValue: "f32") == nil)
+  }
+
+  @Test("bit widths as in the reference's Dtype::bitsize")
+  func bitWidths() {
+    let expected: [DType: Int] = [
+      .BOOL: 8, .U8: 8, .I8: 8, .I16: 16, .U16: 16, .F16: 16, .BF16: 16, .I32: 32, .U32: 32,
+      .F32: 32, .F64: 64, .I64: 64, .U64: 64, .C64: 64, .F8_E5M2: 8, .F8_E4M3: 8,
+      .F8_E8M0: 8, .F8_E4M3FNUZ: 8, .F8_E5M2FNUZ: 8, .F6_E2M3: 6, .F6_E3M2: 6, .F4: 4,
+    ]
+    for dtype in DType.allCases {
+      #expect(dtype.bitWidth == expected[dtype], "\(dtype)")
+    }
+  }
+
+  @Test("floating point: F16, BF16, F32, F64, F8*, F6*, F4; not integers, BOOL or C64")
+  func floatingPoint() {
+    let floats = DType.allCases.filter(\.isFloatingPoint).map(\.rawValue).sorted()
+    #expect(
+      floats
+        == [
+          "BF16", "F16", "F32", "F4", "F64", "F6_E2M3", "F6_E3M2", "F8_E4M3", "F8_E4M3FNUZ",
+          "F8_E5M2", "F8_E5M2FNUZ", "F8_E8M0",
+        ].sorted())
+  }
+}
