@@ -28,10 +28,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
     .target(name: "TestSupport", path: "Sources/TestSupport"),
     .testTarget(name: "PruningTests", dependencies: ["Pruning", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["SafeTensors", "TestSupport"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

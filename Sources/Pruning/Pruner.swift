@@ -70,7 +70,20 @@ public struct Pruner: Sendable, Hashable {
     _ values: inout MutableSpan<Scalar>, shape: [Int], name: String
   ) throws(PruningError) -> PruningMask {
     try values.withUnsafeMutableBufferPointer { values throws(PruningError) in
-      try prune(values, shape: shape, name: name)
+      try Operation(pruner: self, shape: shape, name: name).runSpecialized(values)
+    }
+  }
+
+  /// Pruning as a `ScalarOperation`, so that the public generic entry runs specialised.
+  private struct Operation: ScalarOperation {
+    let pruner: Pruner
+    let shape: [Int]
+    let name: String
+
+    func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
+      throws(PruningError) -> PruningMask
+    {
+      try pruner.prune(values, shape: shape, name: name)
     }
   }
 
@@ -85,15 +98,15 @@ public struct Pruner: Sendable, Hashable {
     guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
     let k = config.prunedUnitCount(units: layout.unitCount, unitSize: layout.unitSize)
 
-    guard config.granularity != .unstructured else {
-      return values.withMemoryRebound(to: Scalar.Bits.self) { bits in
-        withElementKeys(readable, metric: config.metric) { keys in
-          LowestKSelection.cut(keys, pruning: k, threads: threadCount)
-            .mask(of: keys, threads: threadCount) { start, kept in
-              if kept != .max { PruningMask.zero(bits, from: start, keeping: kept) }
-            }
-        }
-      }
+    switch (config.granularity, config.metric) {
+    case (.unstructured, .l1Magnitude):
+      return pruneElements(values, k: k, keys: MagnitudeKeys(values: readable, squared: false))
+    case (.unstructured, .l2Magnitude), (.unstructured, .taylorProxy):
+      return pruneElements(values, k: k, keys: MagnitudeKeys(values: readable, squared: true))
+    case (.unstructured, .random(let seed)):
+      return pruneElements(values, k: k, keys: RandomElementKeys(seed: seed, count: values.count))
+    case (.rows, _), (.columns, _):
+      break
     }
     let scores = UnitScores.scores(
       of: readable, rows: layout.rows, columns: layout.columns,
@@ -107,19 +120,21 @@ public struct Pruner: Sendable, Hashable {
     mask.apply(to: values)
     return mask
   }
-}
 
-/// Calls `body` with the per-element keys of `metric` over `values`.
-func withElementKeys<Scalar: PrunableScalar, Result>(
-  _ values: UnsafeBufferPointer<Scalar>, metric: ImportanceMetric,
-  _ body: (any KeySource) -> Result
-) -> Result {
-  switch metric {
-  case .l1Magnitude: body(MagnitudeKeys(values: values, squared: false))
-  case .l2Magnitude, .taylorProxy: body(MagnitudeKeys(values: values, squared: true))
-  case .random(let seed): body(RandomElementKeys(seed: seed, count: values.count))
+  /// Unstructured pruning: selects the k lowest element keys, then decides the mask and
+  /// zeroes the pruned elements in the same pass, word by word while they are in cache.
+  private func pruneElements<Scalar: PrunableScalar, Keys: KeySource>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys
+  ) -> PruningMask {
+    values.withMemoryRebound(to: Scalar.Bits.self) { bits in
+      LowestKSelection.cut(keys, pruning: k, threads: threadCount)
+        .mask(of: keys, threads: threadCount) { start, kept in
+          if kept != .max { PruningMask.zero(bits, from: start, keeping: kept) }
+        }
+    }
   }
 }
+
 
 /// A tensor after pruning and the mask of the elements it kept.
 public struct PrunedTensor: Sendable, Hashable {

@@ -84,6 +84,15 @@ public final class SafeTensorsFile: Sendable {
     return try body(view)
   }
 
+  /// Lets the kernel drop the tensor's pages from memory: a pass over a checkpoint larger
+  /// than memory calls this after each tensor, so that only the tensors it is working on stay
+  /// resident. Reading the tensor again afterwards still works; it is read back from the
+  /// file.
+  public func release(_ tensor: TensorInfo) {
+    let start = dataStart + tensor.dataOffsets.lowerBound
+    SystemCalls.dropPages(mapping.bytes, start ..< start + tensor.byteCount)
+  }
+
   /// The size of the file in bytes: 8 + header length + data region.
   public var fileSize: Int {
     mapping.bytes.count

@@ -50,6 +50,19 @@ enum SystemCalls {
     return UnsafeRawPointer(address)
   }
 
+  /// Drops the resident pages wholly inside `range` of a read-only mapping; they are read
+  /// back from the file if touched again. The corresponding C function is `madvise` with
+  /// `MADV_DONTNEED`.
+  static func dropPages(_ mapping: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    guard let base = mapping.baseAddress else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (Int(bitPattern: base) + range.lowerBound + page - 1) / page * page
+    let end = (Int(bitPattern: base) + range.upperBound) / page * page
+    guard end > start, let address = UnsafeMutableRawPointer(bitPattern: start) else { return }
+    // Advice only: a failure leaves the pages resident, which is never wrong.
+    _ = madvise(address, end - start, MADV_DONTNEED)
+  }
+
   /// Unmaps a mapping made by `mapReadOnly`. The corresponding C function is `munmap`.
   static func unmap(_ address: UnsafeRawPointer, count: Int) {
     // munmap only fails for arguments that mapReadOnly could not have produced.

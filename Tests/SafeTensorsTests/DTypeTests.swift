@@ -18,9 +18,9 @@ struct DTypeTests {
   @Test("bit widths as in the reference's Dtype::bitsize")
   func bitWidths() {
     let expected: [DType: Int] = [
-      .BOOL: 8, .U8: 8, .I8: 8, .I16: 16, .U16: 16, .F16: 16, .BF16: 16, .I32: 32, .U32: 32,
-      .F32: 32, .F64: 64, .I64: 64, .U64: 64, .C64: 64, .F8_E5M2: 8, .F8_E4M3: 8,
-      .F8_E8M0: 8, .F8_E4M3FNUZ: 8, .F8_E5M2FNUZ: 8, .F6_E2M3: 6, .F6_E3M2: 6, .F4: 4,
+      .bool: 8, .u8: 8, .i8: 8, .i16: 16, .u16: 16, .f16: 16, .bf16: 16, .i32: 32, .u32: 32,
+      .f32: 32, .f64: 64, .i64: 64, .u64: 64, .c64: 64, .f8E5M2: 8, .f8E4M3: 8,
+      .f8E8M0: 8, .f8E4M3FNUZ: 8, .f8E5M2FNUZ: 8, .f6E2M3: 6, .f6E3M2: 6, .f4: 4,
     ]
     for dtype in DType.allCases {
       #expect(dtype.bitWidth == expected[dtype], "\(dtype)")

@@ -26,7 +26,7 @@ struct FixtureTests {
     // 1.0 = 0x3F800000 and -2.0 = 0xC0000000, little-endian.
     let data: [UInt8] = [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0]
     try writeTensors(
-      [(TensorHeader(name: "w", dtype: .F32, shape: [2]), data)],
+      [(TensorHeader(name: "w", dtype: .f32, shape: [2]), data)],
       metadata: nil, to: path)
 
     // The JSON is 54 bytes; 8 + 54 = 62, so 2 spaces of padding make N = 56 = 0x38.
@@ -73,9 +73,9 @@ struct FixtureTests {
     #expect(file.metadata == ["format": "pt"])
     #expect(file.tensors.map(\.name) == ["b", "a"])
     let b = try #require(file.tensor(named: "b"))
-    #expect(b.dtype == .F32 && b.shape == [2, 2] && b.dataOffsets == 0..<16)
+    #expect(b.dtype == .f32 && b.shape == [2, 2] && b.dataOffsets == 0..<16)
     let a = try #require(file.tensor(named: "a"))
-    #expect(a.dtype == .U8 && a.shape == [3] && a.dataOffsets == 16..<19)
+    #expect(a.dtype == .u8 && a.shape == [3] && a.dataOffsets == 16..<19)
     #expect(bytes(of: a, in: file) == [1, 2, 3])
   }
 
@@ -86,8 +86,8 @@ struct FixtureTests {
     let floats: [UInt8] = [0, 0, 0, 0, 0, 0, 0x80, 0x3F, 0, 0, 0, 0x40, 0, 0, 0x40, 0x40]
     try writeTensors(
       [
-        (TensorHeader(name: "b", dtype: .F32, shape: [2, 2]), floats),
-        (TensorHeader(name: "a", dtype: .U8, shape: [3]), [1, 2, 3]),
+        (TensorHeader(name: "b", dtype: .f32, shape: [2, 2]), floats),
+        (TensorHeader(name: "a", dtype: .u8, shape: [3]), [1, 2, 3]),
       ], metadata: ["format": "pt"], to: path)
     #expect(try readRaw(path) == Self.referenceFile)
   }

@@ -51,7 +51,7 @@ struct RoundTripTests {
   @Test("metadata nil writes no __metadata__ key; empty metadata writes an empty one")
   func metadataPresence() throws {
     let directory = try TemporaryDirectory()
-    let tensor = (header: TensorHeader(name: "x", dtype: .U8, shape: [2]), bytes: [UInt8]([7, 9]))
+    let tensor = (header: TensorHeader(name: "x", dtype: .u8, shape: [2]), bytes: [UInt8]([7, 9]))
 
     try writeTensors([tensor], metadata: nil, to: directory.file("nil.safetensors"))
     let withoutMetadata = try SafeTensorsFile(path: directory.file("nil.safetensors"))
@@ -72,7 +72,7 @@ struct RoundTripTests {
     let path = directory.file("escapes.safetensors")
     let names = ["a\"b", "back\\slash", "new\nline\ttab\u{1}\u{1F}", "é — 日本 🌲", "", "/"]
     let tensors = names.map {
-      (header: TensorHeader(name: $0, dtype: .I8, shape: [1]), bytes: [UInt8]([42]))
+      (header: TensorHeader(name: $0, dtype: .i8, shape: [1]), bytes: [UInt8]([42]))
     }
     let metadata = ["k\"\\\n": "v\u{0}\u{7F}🌲", "ключ": "значение"]
     try writeTensors(tensors, metadata: metadata, to: path)
@@ -88,10 +88,10 @@ struct RoundTripTests {
     var generator = SeededGenerator(seed: 42)
     // Odd sizes, so that contiguity is not an accident of alignment.
     let tensors: [(header: TensorHeader, bytes: [UInt8])] = [
-      (TensorHeader(name: "z", dtype: .U8, shape: [3]), randomBytes(3, using: &generator)),
-      (TensorHeader(name: "y", dtype: .F16, shape: [5]), randomBytes(10, using: &generator)),
-      (TensorHeader(name: "empty", dtype: .F64, shape: [0, 4]), []),
-      (TensorHeader(name: "a", dtype: .F4, shape: [2, 3]), randomBytes(3, using: &generator)),
+      (TensorHeader(name: "z", dtype: .u8, shape: [3]), randomBytes(3, using: &generator)),
+      (TensorHeader(name: "y", dtype: .f16, shape: [5]), randomBytes(10, using: &generator)),
+      (TensorHeader(name: "empty", dtype: .f64, shape: [0, 4]), []),
+      (TensorHeader(name: "a", dtype: .f4, shape: [2, 3]), randomBytes(3, using: &generator)),
     ]
     try writeTensors(tensors, metadata: ["k": "v"], to: path)
     let file = try SafeTensorsFile(path: path)
@@ -116,7 +116,7 @@ struct RoundTripTests {
     var generator = SeededGenerator(seed: 7)
     let tensors = (0..<8).map { index in
       (
-        header: TensorHeader(name: "w\(index)", dtype: .F32, shape: [64]),
+        header: TensorHeader(name: "w\(index)", dtype: .f32, shape: [64]),
         bytes: randomBytes(256, using: &generator)
       )
     }

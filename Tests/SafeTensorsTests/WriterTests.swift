@@ -5,14 +5,14 @@ import Testing
 
 @Suite("Writer")
 struct WriterTests {
-  static let header = TensorHeader(name: "w", dtype: .F32, shape: [2, 2])
+  static let header = TensorHeader(name: "w", dtype: .f32, shape: [2, 2])
   static let data: [UInt8] = Array(0..<16)
 
   @Test("bytes may arrive in any chunking")
   func chunking() throws {
     let directory = try TemporaryDirectory()
     let path = directory.file("chunks.safetensors")
-    let headers = [Self.header, TensorHeader(name: "v", dtype: .U8, shape: [5])]
+    let headers = [Self.header, TensorHeader(name: "v", dtype: .u8, shape: [5])]
     let all: [UInt8] = Self.data + [20, 21, 22, 23, 24]
     let writer = try SafeTensorsWriter(path: path, tensors: headers, metadata: nil)
     // Chunks straddle the boundary between the two tensors.
@@ -56,7 +56,7 @@ struct WriterTests {
   func tooFewBytes() throws {
     let directory = try TemporaryDirectory()
     let path = directory.file("out.safetensors")
-    let headers = [Self.header, TensorHeader(name: "v", dtype: .U8, shape: [4])]
+    let headers = [Self.header, TensorHeader(name: "v", dtype: .u8, shape: [4])]
     let writer = try SafeTensorsWriter(path: path, tensors: headers, metadata: nil)
     try append(Self.data, to: writer)
     try append([0, 0, 0], to: writer)
@@ -136,24 +136,24 @@ struct WriterTests {
     let cases: [([TensorHeader], String)] = [
       (
         [
-          TensorHeader(name: "a", dtype: .U8, shape: [1]),
-          TensorHeader(name: "a", dtype: .U8, shape: [1]),
+          TensorHeader(name: "a", dtype: .u8, shape: [1]),
+          TensorHeader(name: "a", dtype: .u8, shape: [1]),
         ],
         #"tensor "a": duplicate tensor name"#
       ),
       (
-        [TensorHeader(name: "__metadata__", dtype: .U8, shape: [1])],
+        [TensorHeader(name: "__metadata__", dtype: .u8, shape: [1])],
         #"tensor "__metadata__": the name is reserved for the metadata map"#
       ),
       (
-        [TensorHeader(name: "n", dtype: .U8, shape: [2, -1])],
+        [TensorHeader(name: "n", dtype: .u8, shape: [2, -1])],
         #"tensor "n": shape[1] is -1; dimensions must be non-negative"#
       ),
-      ([TensorHeader(name: "f", dtype: .F4, shape: [3])], "12 bits, not a whole number of bytes"),
-      ([TensorHeader(name: "o", dtype: .F32, shape: [1 << 62])], "(overflow)"),
+      ([TensorHeader(name: "f", dtype: .f4, shape: [3])], "12 bits, not a whole number of bytes"),
+      ([TensorHeader(name: "o", dtype: .f32, shape: [1 << 62])], "(overflow)"),
       // Each is Int.max / 8 bytes, so the ninth takes the total past Int.max.
       (
-        (0..<9).map { TensorHeader(name: "p\($0)", dtype: .U8, shape: [Int.max / 8]) },
+        (0..<9).map { TensorHeader(name: "p\($0)", dtype: .u8, shape: [Int.max / 8]) },
         #"tensor "p8": the tensors' total size overflows"#
       ),
     ]

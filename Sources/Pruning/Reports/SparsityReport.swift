@@ -34,13 +34,7 @@ public struct SparsityReport: Sendable, Hashable, Codable {
 
   /// The report of weights of any prunable type, counted where they lie.
   public init<Scalar: PrunableScalar>(name: String, shape: [Int], values: Span<Scalar>) {
-    let zeros = values.withUnsafeBufferPointer { values in
-      values.withMemoryRebound(to: Scalar.Bits.self) { bits in
-        let magnitude = Scalar.Bits.max >> 1
-        return bits.reduce(0) { $0 &+ ($1 & magnitude == 0 ? 1 : 0) }
-      }
-    }
-    self.init(name: name, shape: shape, total: values.count, nonzero: values.count - zeros)
+    self.init(name: name, shape: shape, total: values.count, nonzero: values.nonzeroCount)
   }
 
   /// One line: `fc1.weight [512, 2048]: 524288 of 1048576 nonzero, sparsity 50.00%`.

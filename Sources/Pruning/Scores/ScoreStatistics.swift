@@ -26,10 +26,18 @@ public struct ScoreStatistics: Sendable, Hashable, Codable {
 
   /// The statistics of |w| over `weights` (finite), without copying or widening them.
   public init<Scalar: PrunableScalar>(magnitudesOf weights: Span<Scalar>) {
-    self = weights.withUnsafeBufferPointer { weights in
-      ScoreStatistics(count: weights.count, keys: MagnitudeKeys(values: weights, squared: false)) {
-        Double(abs(weights[$0].widened))
-      }
+    self = MagnitudeStatistics().runSpecialized(reading: weights)
+  }
+
+  /// The statistics of |w|, as a `ScalarOperation` so that they run specialised.
+  private struct MagnitudeStatistics: ScalarOperation {
+    func run<Scalar: PrunableScalar>(_ weights: UnsafeMutableBufferPointer<Scalar>)
+      -> ScoreStatistics
+    {
+      let weights = UnsafeBufferPointer(weights)
+      return ScoreStatistics(
+        count: weights.count, keys: MagnitudeKeys(values: weights, squared: false)
+      ) { Double(abs(weights[$0].widened)) }
     }
   }
 

@@ -1,0 +1,28 @@
+extension Span where Element: PrunableScalar {
+  /// The number of NaN and ±Inf elements, decided on their bits.
+  public var nonFiniteCount: Int {
+    NonFiniteCounting().runSpecialized(reading: self)
+  }
+
+  /// The number of elements that are not zero: ±0 count as zero, NaN does not.
+  public var nonzeroCount: Int {
+    count - ZeroCounting().runSpecialized(reading: self)
+  }
+}
+
+/// Counts NaN and ±Inf elements on one thread.
+private struct NonFiniteCounting: ScalarOperation {
+  func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> Int {
+    NonFiniteCount.count(UnsafeBufferPointer(values), threads: 1)
+  }
+}
+
+/// Counts elements that are ±0, on their bits.
+private struct ZeroCounting: ScalarOperation {
+  func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> Int {
+    values.withMemoryRebound(to: Scalar.Bits.self) { bits in
+      let magnitude = Scalar.Bits.max >> 1
+      return bits.reduce(0) { $0 &+ ($1 & magnitude == 0 ? 1 : 0) }
+    }
+  }
+}

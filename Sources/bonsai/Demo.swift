@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Pruning
+import SafeTensors
+
+extension Bonsai {
+  /// `bonsai demo`: prunes the built-in example model every way Bonsai can, then runs
+  /// `bonsai prune` and `bonsai report` on it as a checkpoint file.
+  struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Prune a built-in example model with each metric and granularity.")
+
+    @Option(help: "The sparsity of the demonstration, in [0, 1).")
+    var sparsity: Double = 0.5
+
+    @Option(help: "Keep the example checkpoint and its pruned copy in this folder instead of a temporary one.")
+    var folder: String?
+
+    func validate() throws {
+      guard sparsity >= 0, sparsity < 1 else {
+        throw ValidationError("--sparsity \(sparsity) is out of range: it must be in [0, 1)")
+      }
+    }
+
+    func run() throws {
+      try reportingErrors {
+        let model = try ExampleModel.tensors()
+        let out = Terminal.standardOutput
+        out.write("Example model: \(model.count) tensors, \(model.reduce(0) { $0 + $1.count }) weights\n\n")
+        out.write("Every metric and granularity at sparsity \(sparsity), matrices only:\n")
+        out.write(try matrix(model))
+
+        let directory = try folder ?? Self.temporaryFolder()
+        defer { if folder == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let input = directory + "/example.safetensors"
+        let output = directory + "/example-pruned.safetensors"
+        try ExampleModel.write(model, to: input)
+        out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
+        let job = CheckpointPruning(
+          input: input, output: output,
+          pruner: Pruner(try PruningConfig(sparsity: sparsity)),
+          selection: try TensorSelection(include: [], exclude: []), progressStyle: .quiet)
+        let file = try CheckpointFile.open(input)
+        let plan = try job.plan(file)
+        out.write(PruneOutput.plan(plan))
+        out.write(PruneOutput.table(try job.run(file, plan: plan)))
+        out.write("\n$ bonsai report \(output)\n")
+        out.write(CheckpointReport(try CheckpointFile.open(output)).text)
+      }
+    }
+
+    /// The overall sparsity each metric × granularity reaches on the example's matrices.
+    private func matrix(_ model: [WeightTensor]) throws -> String {
+      let matrices = model.filter { $0.rank == 2 && !$0.name.contains("embed") && !$0.name.contains("lm_head") }
+      var rows = [[String]]()
+      for metric in MetricOption.allCases {
+        for granularity in GranularityOption.allCases {
+          let config = try PruningConfig(
+            sparsity: sparsity, metric: metric.metric(seed: 42), granularity: granularity.granularity)
+          var pruned = matrices
+          let clock = ContinuousClock()
+          let elapsed = try clock.measure { try Pruner(config).prune(&pruned) }
+          let report = ModelSparsityReport(pruned)
+          let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3
+          rows.append([
+            metric.rawValue, granularity.rawValue, "\(Percent(report.overallSparsity))",
+            "\(report.nonzero) of \(report.total)", String(format: "%.1f ms", milliseconds),
+          ])
+        }
+      }
+      return TextTable.render(header: ["metric", "granularity", "sparsity", "nonzero", "time"], rows: rows)
+    }
+
+    /// A new folder under the system's temporary directory.
+    private static func temporaryFolder() throws(CommandLineError) -> String {
+      let path = NSTemporaryDirectory() + "bonsai-demo-" + UUID().uuidString
+      do {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+      } catch {
+        throw .failure("cannot create a temporary folder \(path): \(error.localizedDescription)")
+      }
+      return path
+    }
+  }
+}
+
+extension ExampleModel {
+  /// Writes the example's tensors as an F32 safetensors checkpoint.
+  static func write(_ model: [WeightTensor], to path: String) throws(CommandLineError) {
+    do {
+      let writer = try SafeTensorsWriter(
+        path: path,
+        tensors: model.map { TensorHeader(name: $0.name, dtype: .f32, shape: $0.shape) },
+        metadata: ["format": "pt", "source": "bonsai demo"])
+      for tensor in model {
+        try tensor.values.withUnsafeBytes { try writer.append($0) }
+      }
+      try writer.finish()
+    } catch {
+      throw .failure("\(error)")
+    }
+  }
+}

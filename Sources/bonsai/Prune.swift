@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Pruning
+import SafeTensors
+
+extension Bonsai {
+  /// `bonsai prune`: prunes a checkpoint into a new file.
+  struct Prune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Prune a safetensors checkpoint into a new file.",
+      discussion: """
+        By default prunes F32, F16 and BF16 matrices whose names contain neither "embed" nor \
+        "lm_head"; every other tensor is copied byte for byte. Pruned tensors keep their \
+        dtype and every kept value its exact bits. The output is written to a temporary file \
+        next to it and renamed into place when complete; the input is never modified.
+        """)
+
+    @Argument(help: "The checkpoint to prune (.safetensors). It is never modified.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint.")
+    var output: String?
+
+    @OptionGroup var pruning: PruningOptions
+
+    @Option(help: "Prune the tensors whose names match this regular expression instead of the default rule (repeatable).")
+    var include: [String] = []
+
+    @Option(help: "Do not prune the tensors whose names match this regular expression (repeatable).")
+    var exclude: [String] = []
+
+    @Option(help: "Write a JSON report of every tensor to this path.")
+    var report: String?
+
+    @Flag(help: "Only list which tensors would be pruned and why the others are skipped.")
+    var dryRun = false
+
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    func validate() throws {
+      if !dryRun && output == nil {
+        throw ValidationError("missing --output: where should the pruned checkpoint go?")
+      }
+    }
+
+    func run() throws {
+      try reportingErrors {
+        let job = CheckpointPruning(
+          input: input, output: output ?? "", pruner: Pruner(try pruning.config(), threadCount: pruning.threads),
+          selection: try TensorSelection(include: include, exclude: exclude),
+          progressStyle: ProgressDisplay.style(quiet: quiet))
+        let file = try CheckpointFile.open(input)
+        let plan = try job.plan(file)
+        if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
+        if dryRun { return }
+        let outcomes = try job.run(file, plan: plan)
+        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
+        if let report {
+          let config = PruneReport.Config(
+            sparsity: pruning.sparsity, metric: pruning.metric.rawValue,
+            granularity: pruning.granularity.rawValue,
+            seed: pruning.metric == .random ? pruning.seed : nil, minNonzero: pruning.minNonzero,
+            include: include, exclude: exclude, input: input, output: output)
+          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
+        }
+      }
+    }
+  }
+}
+
+/// Opening a checkpoint, with errors in the command line's terms.
+enum CheckpointFile {
+  /// The memory-mapped checkpoint at `path`.
+  static func open(_ path: String) throws(CommandLineError) -> SafeTensorsFile {
+    do {
+      return try SafeTensorsFile(path: path)
+    } catch {
+      throw .failure("\(error)")
+    }
+  }
+}
+
+/// Writing JSON documents for `--report` and `--json`.
+enum JSONOutput {
+  /// `value` as pretty, key-sorted JSON.
+  static func encoded<T: Encodable>(_ value: T) throws(CommandLineError) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    do {
+      return try encoder.encode(value)
+    } catch {
+      throw .failure("cannot encode the report: \(error)")
+    }
+  }
+
+  /// Writes `value` to `path` atomically (a temporary file renamed into place).
+  static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
+    let data = try encoded(value)
+    do {
+      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    } catch {
+      throw .failure("cannot write report \(path): \(error.localizedDescription)")
+    }
+  }
+}
+
+/// The text `bonsai prune` prints.
+enum PruneOutput {
+  /// Which tensors are pruned and why the others are skipped.
+  static func plan(_ plan: [(TensorInfo, String?)]) -> String {
+    let pruned = plan.filter { $0.1 == nil }.count
+    var text = "\(pruned) of \(plan.count) tensors selected for pruning\n"
+    for (tensor, reason) in plan {
+      text += reason.map { "  skip   \(tensor.name): \($0)\n" } ?? "  prune  \(tensor.name)\n"
+    }
+    return text
+  }
+
+  /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary.
+  static func table(_ outcomes: [CheckpointPruning.TensorOutcome]) -> String {
+    let rows = outcomes.map { outcome -> [String] in
+      let total = outcome.info.elementCount
+      let before = total == 0 ? 0 : Double(total - outcome.nonzeroBefore) / Double(total)
+      let after = total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total)
+      return [
+        outcome.info.name, "\(outcome.info.shape)", outcome.info.dtype.rawValue,
+        "\(Percent(before)) → \(Percent(after))" + (outcome.skipReason == nil ? "" : " (copied)"),
+      ]
+    }
+    let total = outcomes.reduce(0) { $0 + $1.info.elementCount }
+    let nonzero = outcomes.reduce(0) { $0 + $1.nonzeroAfter }
+    let sparsity = total == 0 ? 0 : Double(total - nonzero) / Double(total)
+    let pruned = outcomes.filter { $0.skipReason == nil }.count
+    return TextTable.render(header: ["tensor", "shape", "dtype", "sparsity"], rows: rows)
+      + "pruned \(pruned) of \(outcomes.count) tensors; \(nonzero) of \(total) weights nonzero, "
+      + "overall sparsity \(Percent(sparsity))\n"
+  }
+}
+
+/// Plain-text tables with left-aligned columns.
+enum TextTable {
+  /// The table as lines, columns padded to their widest cell.
+  static func render(header: [String], rows: [[String]]) -> String {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+    return all.map { row in
+      row.enumerated().map { column, cell in
+        column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+      }.joined(separator: "  ").trimmingSuffix(" ") + "\n"
+    }.joined()
+  }
+}
+
+extension String {
+  /// The string without trailing copies of `character`.
+  fileprivate func trimmingSuffix(_ character: Character) -> String {
+    var trimmed = Substring(self)
+    while trimmed.last == character { trimmed = trimmed.dropLast() }
+    return String(trimmed)
+  }
+}

@@ -1,0 +1,70 @@
+import Pruning
+
+/// The JSON report `bonsai prune --report` writes: every tensor of the file, pruned or not.
+struct PruneReport: Codable {
+  /// The options a run used.
+  struct Config: Codable {
+    let sparsity: Double
+    let metric: String
+    let granularity: String
+    let seed: UInt64?
+    let minNonzero: Int
+    let include: [String]
+    let exclude: [String]
+    let input: String
+    let output: String?
+
+    enum CodingKeys: String, CodingKey {
+      case sparsity, metric, granularity, seed, include, exclude, input, output
+      case minNonzero = "min_nonzero"
+    }
+  }
+
+  /// One tensor of the file.
+  struct Tensor: Codable {
+    let name: String
+    let shape: [Int]
+    let dtype: String
+    let pruned: Bool
+    let skipReason: String?
+    let totalParams: Int
+    let nonzeroParams: Int
+    let sparsity: Double
+
+    enum CodingKeys: String, CodingKey {
+      case name, shape, dtype, pruned, sparsity
+      case skipReason = "skip_reason"
+      case totalParams = "total_params"
+      case nonzeroParams = "nonzero_params"
+    }
+  }
+
+  let totalParams: Int
+  let totalNonzero: Int
+  let overallSparsity: Double
+  let config: Config
+  let tensors: [Tensor]
+
+  enum CodingKeys: String, CodingKey {
+    case config, tensors
+    case totalParams = "total_params"
+    case totalNonzero = "total_nonzero"
+    case overallSparsity = "overall_sparsity"
+  }
+
+  /// The report of a run's outcomes.
+  init(outcomes: [CheckpointPruning.TensorOutcome], config: Config) {
+    tensors = outcomes.map { outcome in
+      let total = outcome.info.elementCount
+      return Tensor(
+        name: outcome.info.name, shape: outcome.info.shape, dtype: outcome.info.dtype.rawValue,
+        pruned: outcome.skipReason == nil, skipReason: outcome.skipReason, totalParams: total,
+        nonzeroParams: outcome.nonzeroAfter,
+        sparsity: total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total))
+    }
+    totalParams = tensors.reduce(0) { $0 + $1.totalParams }
+    totalNonzero = tensors.reduce(0) { $0 + $1.nonzeroParams }
+    overallSparsity = totalParams == 0 ? 0 : Double(totalParams - totalNonzero) / Double(totalParams)
+    self.config = config
+  }
+}

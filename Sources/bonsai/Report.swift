@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import Pruning
+import SafeTensors
+
+extension Bonsai {
+  /// `bonsai report`: the sparsity and weight statistics of a checkpoint. Reads only.
+  struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Report the sparsity and |w| statistics of each tensor of a checkpoint.")
+
+    @Argument(help: "The checkpoint to read (.safetensors).")
+    var input: String
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+      try reportingErrors {
+        let report = CheckpointReport(try CheckpointFile.open(input))
+        if json {
+          let data = try JSONOutput.encoded(report)
+          Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+        } else {
+          Terminal.standardOutput.write(report.text)
+        }
+      }
+    }
+  }
+}
+
+/// What `bonsai report` says of a checkpoint.
+struct CheckpointReport: Codable {
+  /// One tensor: its counts, and for F32, F16 and BF16 the statistics of |w|.
+  struct Tensor: Codable {
+    let name: String
+    let shape: [Int]
+    let dtype: String
+    let totalParams: Int
+    let nonzeroParams: Int
+    let sparsity: Double
+    /// NaN and ±Inf elements (floating-point dtypes Bonsai prunes), which statistics skip.
+    let nonFinite: Int?
+    let magnitude: ScoreStatistics?
+
+    enum CodingKeys: String, CodingKey {
+      case name, shape, dtype, sparsity, magnitude
+      case totalParams = "total_params"
+      case nonzeroParams = "nonzero_params"
+      case nonFinite = "non_finite"
+    }
+  }
+
+  let file: String
+  let totalParams: Int
+  let totalNonzero: Int
+  let overallSparsity: Double
+  let tensors: [Tensor]
+
+  enum CodingKeys: String, CodingKey {
+    case file, tensors
+    case totalParams = "total_params"
+    case totalNonzero = "total_nonzero"
+    case overallSparsity = "overall_sparsity"
+  }
+
+  /// The report of every tensor of `file`, read in place.
+  init(_ file: SafeTensorsFile) {
+    self.file = file.path
+    tensors = file.tensors.map { info in
+      let tensor = file.withBytes(of: info) { bytes in
+        let nonzero = ZeroCount.nonzero(in: bytes, dtype: info.dtype, count: info.elementCount)
+        let (nonFinite, magnitude) = WeightStatistics.of(bytes, dtype: info.dtype)
+        return Tensor(
+          name: info.name, shape: info.shape, dtype: info.dtype.rawValue,
+          totalParams: info.elementCount, nonzeroParams: nonzero,
+          sparsity: info.elementCount == 0 ? 0 : Double(info.elementCount - nonzero) / Double(info.elementCount),
+          nonFinite: nonFinite, magnitude: magnitude)
+      }
+      file.release(info)
+      return tensor
+    }
+    totalParams = tensors.reduce(0) { $0 + $1.totalParams }
+    totalNonzero = tensors.reduce(0) { $0 + $1.nonzeroParams }
+    overallSparsity = totalParams == 0 ? 0 : Double(totalParams - totalNonzero) / Double(totalParams)
+  }
+
+  /// The report as a table and a summary line.
+  var text: String {
+    func number(_ value: Double?) -> String {
+      guard let value else { return "-" }
+      return String(format: "%.4g", value)
+    }
+    let rows = tensors.map { tensor in
+      [
+        tensor.name, "\(tensor.shape)", tensor.dtype, "\(Percent(tensor.sparsity))",
+        number(tensor.magnitude?.min), number(tensor.magnitude?.max),
+        number(tensor.magnitude?.mean), number(tensor.magnitude?.median),
+        number(tensor.magnitude?.standardDeviation),
+        tensor.nonFinite.map { $0 == 0 ? "" : "\($0) non-finite" } ?? "",
+      ]
+    }
+    return TextTable.render(
+      header: ["tensor", "shape", "dtype", "sparsity", "min|w|", "max|w|", "mean|w|", "median|w|", "std|w|", ""],
+      rows: rows)
+      + "\(tensors.count) tensors; \(totalNonzero) of \(totalParams) weights nonzero, "
+      + "overall sparsity \(Percent(overallSparsity))\n"
+  }
+}

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A standard stream of the process, written without buffering surprises.
+struct Terminal {
+  /// Standard output.
+  static let standardOutput = Terminal(descriptor: STDOUT_FILENO)
+  /// Standard error.
+  static let standardError = Terminal(descriptor: STDERR_FILENO)
+
+  let descriptor: Int32
+
+  /// Whether the stream is a terminal (progress bars go only to terminals).
+  var isTerminal: Bool { isatty(descriptor) == 1 }
+
+  /// Writes `text` whole.
+  func write(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+      if written < 0 && errno == EINTR { continue }
+      guard written > 0 else { return }
+      offset += written
+    }
+  }
+}
+
+/// Progress of a run over a checkpoint, per tensor and by bytes: a bar redrawn in place on
+/// a terminal, plain lines otherwise, nothing when quiet.
+struct ProgressDisplay {
+  /// How progress is shown.
+  enum Style {
+    case bar, lines, quiet
+  }
+
+  let style: Style
+  let totalTensors: Int
+  let totalBytes: Int
+
+  /// The style for stderr: a bar on a terminal, lines otherwise, nothing when `quiet`.
+  static func style(quiet: Bool) -> Style {
+    quiet ? .quiet : Terminal.standardError.isTerminal ? .bar : .lines
+  }
+
+  /// Reports that tensor `index` (0-based), `name`, is done and `bytesDone` bytes in all.
+  func update(index: Int, name: String, bytesDone: Int, action: String) {
+    switch style {
+    case .quiet:
+      return
+    case .lines:
+      Terminal.standardError.write("[\(index + 1)/\(totalTensors)] \(action) \(name)\n")
+    case .bar:
+      let width = 30
+      let fraction = totalBytes == 0 ? 1 : Double(bytesDone) / Double(totalBytes)
+      let filled = Int(fraction * Double(width))
+      let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+      let megabytes = "\(bytesDone >> 20)/\(totalBytes >> 20) MiB"
+      Terminal.standardError.write(
+        "\r[\(bar)] \(index + 1)/\(totalTensors) tensors, \(megabytes)\u{1B}[K")
+      if index + 1 == totalTensors { Terminal.standardError.write("\n") }
+    }
+  }
+}

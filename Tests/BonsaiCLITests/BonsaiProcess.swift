@@ -1,0 +1,81 @@
+import Foundation
+import SafeTensors
+
+/// Runs the built `bonsai` binary, which sits next to the test bundle in the build folder.
+struct BonsaiProcess {
+  /// What one run printed and how it ended.
+  struct Result {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+  }
+
+  /// The binary: `BONSAI_BINARY`, or `bonsai` in the folder of the running test bundle.
+  static var binary: String {
+    if let path = ProcessInfo.processInfo.environment["BONSAI_BINARY"] { return path }
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return bundle.appendingPathComponent("bonsai").path
+  }
+
+  /// Runs `bonsai` with `arguments` and waits for it.
+  static func run(_ arguments: [String]) throws -> Result {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    let output = Pipe()
+    let error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(
+      status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+      standardError: String(decoding: errData, as: UTF8.self))
+  }
+}
+
+/// A temporary folder for one test, removed when the test ends.
+final class TemporaryFolder {
+  let path: String
+
+  init() throws {
+    path = NSTemporaryDirectory() + "bonsai-cli-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  deinit {
+    try? FileManager.default.removeItem(atPath: path)
+  }
+
+  /// A path inside the folder.
+  func file(_ name: String) -> String { path + "/" + name }
+
+  /// The names of the files in the folder.
+  var contents: [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+  }
+}
+
+/// Writes a checkpoint of F32 tensors (and optionally raw tensors of other dtypes).
+func writeCheckpoint(
+  _ path: String, floats: [(String, [Int], [Float])], raw: [(String, DType, [Int], [UInt8])] = [],
+  metadata: [String: String]? = ["owner": "test"]
+) throws {
+  let headers = floats.map { TensorHeader(name: $0.0, dtype: .f32, shape: $0.1) }
+    + raw.map { TensorHeader(name: $0.0, dtype: $0.1, shape: $0.2) }
+  let writer = try SafeTensorsWriter(path: path, tensors: headers, metadata: metadata)
+  for (_, _, values) in floats { try values.withUnsafeBytes { try writer.append($0) } }
+  for (_, _, _, bytes) in raw { try bytes.withUnsafeBytes { try writer.append($0) } }
+  try writer.finish()
+}
+
+/// The F32 values of tensor `name` in the checkpoint at `path`.
+func readFloats(_ path: String, _ name: String) throws -> [Float] {
+  let file = try SafeTensorsFile(path: path)
+  guard let info = file.tensor(named: name) else { return [] }
+  return file.withBytes(of: info) { bytes in
+    (0 ..< info.elementCount).map { bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+  }
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The numpy reference for scripts/bench: what a practitioner would write.
+
+Prints one JSON object per case, like the Swift benchmark: each timed repeat prunes a fresh
+copy of the matrix in place (restoring it is not timed); "copy" times np.copyto once.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+rng = np.random.default_rng(42)
+
+
+def median(prepare, body):
+    times = []
+    for _ in range(repeats):
+        prepare()
+        start = time.perf_counter()
+        body()
+        times.append((time.perf_counter() - start) * 1e3)
+    return sorted(times)[len(times) // 2]
+
+
+def emit(name, shape, ms):
+    print(json.dumps({"case": name, "shape": list(shape), "threads": 0, "median_ms": ms,
+                      "repeats": repeats}), flush=True)
+
+
+for shape in [(4096, 4096), (4096, 11008)]:
+    pristine = rng.uniform(-1, 1, size=shape).astype(np.float32)
+    work = np.empty_like(pristine)
+    restore = lambda: np.copyto(work, pristine)
+    emit("copy", shape, median(lambda: None, restore))
+    k = work.size // 2
+
+    def unstructured(square):
+        def run():
+            scores = np.square(work) if square else np.abs(work)
+            threshold = np.partition(scores.ravel(), k - 1)[k - 1]
+            work[scores <= threshold] = 0
+        return run
+
+    def structured(axis, l2):
+        def run():
+            norms = np.linalg.norm(work, axis=axis) if l2 else np.abs(work).sum(axis=axis)
+            units = np.argpartition(norms, norms.size // 2)[: norms.size // 2]
+            if axis == 1:
+                work[units, :] = 0
+            else:
+                work[:, units] = 0
+        return run
+
+    emit("unstructured_l1", shape, median(restore, unstructured(False)))
+    emit("unstructured_l2", shape, median(restore, unstructured(True)))
+    emit("rows_l1", shape, median(restore, structured(1, False)))
+    emit("rows_l2", shape, median(restore, structured(1, True)))
+    emit("columns_l1", shape, median(restore, structured(0, False)))
+    emit("columns_l2", shape, median(restore, structured(0, True)))
