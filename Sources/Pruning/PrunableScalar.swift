@@ -5,13 +5,21 @@
 /// positive zero and leaves every kept element's bits untouched.
 public protocol PrunableScalar: BitwiseCopyable, Sendable {
   /// The element's bit pattern type.
-  associatedtype Bits: FixedWidthInteger & UnsignedInteger & Sendable
+  associatedtype Bits: FixedWidthInteger & UnsignedInteger & SIMDScalar & Sendable
 
   /// The element widened to `Float`, exactly.
   var widened: Float { get }
 
+  /// The bits of +Inf: every |x| bit pattern at or above it is NaN or ±Inf.
+  static var infinityBits: Bits { get }
+}
+
+extension PrunableScalar {
   /// Whether the element with these bits is NaN or ±Inf, decided on the bits alone.
-  static func isNonFinite(bits: Bits) -> Bool
+  @inlinable
+  static func isNonFinite(bits: Bits) -> Bool {
+    bits & (Bits.max >> 1) >= infinityBits
+  }
 }
 
 extension Float: PrunableScalar {
@@ -21,10 +29,8 @@ extension Float: PrunableScalar {
   /// The value itself.
   @inlinable public var widened: Float { self }
 
-  /// Exponent all ones: NaN or ±Inf.
-  @inlinable public static func isNonFinite(bits: UInt32) -> Bool {
-    bits & 0x7FFF_FFFF >= 0x7F80_0000
-  }
+  /// The bits of +Inf.
+  @inlinable public static var infinityBits: UInt32 { 0x7F80_0000 }
 }
 
 extension Float16: PrunableScalar {
@@ -34,10 +40,8 @@ extension Float16: PrunableScalar {
   /// The value widened to `Float`, exactly.
   @inlinable public var widened: Float { Float(self) }
 
-  /// Exponent all ones: NaN or ±Inf.
-  @inlinable public static func isNonFinite(bits: UInt16) -> Bool {
-    bits & 0x7FFF >= 0x7C00
-  }
+  /// The bits of +Inf.
+  @inlinable public static var infinityBits: UInt16 { 0x7C00 }
 }
 
 /// The bfloat16 format: the upper 16 bits of a `Float` (8-bit exponent, 7-bit mantissa).
@@ -67,8 +71,6 @@ public struct BFloat16: PrunableScalar, Hashable {
   /// The value widened to `Float`, exactly.
   @inlinable public var widened: Float { Float(bitPattern: UInt32(bitPattern) << 16) }
 
-  /// Exponent all ones: NaN or ±Inf.
-  @inlinable public static func isNonFinite(bits: UInt16) -> Bool {
-    bits & 0x7FFF >= 0x7F80
-  }
+  /// The bits of +Inf.
+  @inlinable public static var infinityBits: UInt16 { 0x7F80 }
 }

@@ -59,3 +59,20 @@ public struct PruningConfig: Sendable, Hashable, Codable {
     return max(0, min(requested, units - survivingUnits))
   }
 }
+
+extension PruningConfig {
+  /// Decodes a configuration through the checking initializer, so that one read from a file
+  /// cannot hold a sparsity or `minNonzero` that `init` rejects (such a value would ask the
+  /// selection for more units than a tensor has).
+  ///
+  /// - Throws: `DecodingError` for missing or mistyped fields; `PruningError` for values out
+  ///   of range.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(
+      sparsity: container.decode(Double.self, forKey: .sparsity),
+      metric: container.decode(ImportanceMetric.self, forKey: .metric),
+      granularity: container.decode(PruningGranularity.self, forKey: .granularity),
+      minNonzero: container.decode(Int.self, forKey: .minNonzero))
+  }
+}

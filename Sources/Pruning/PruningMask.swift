@@ -75,15 +75,26 @@ public struct PruningMask: Sendable, Hashable {
     }
   }
 
-  /// Zeroes elements `start ..< start + 64` (fewer at the end) whose bit in `kept` is clear.
+  /// Zeroes elements `start ..< start + 64` (fewer at the end) whose bit in `kept` is clear,
+  /// sixteen lanes at a time.
   @inline(__always)
-  static func zero<Bits: FixedWidthInteger>(
+  static func zero<Bits: FixedWidthInteger & SIMDScalar>(
     _ bits: UnsafeMutableBufferPointer<Bits>, from start: Int, keeping kept: UInt64
   ) {
     let length = min(64, bits.count - start)
-    for offset in 0 ..< length {
-      let keep = Bits(truncatingIfNeeded: kept >> UInt64(offset) & 1)
-      bits[start + offset] &= 0 &- keep
+    guard let base = bits.baseAddress, length == 64 else {
+      for offset in 0 ..< length {
+        let keep = Bits(truncatingIfNeeded: kept >> UInt64(offset) & 1)
+        bits[start + offset] &= 0 &- keep
+      }
+      return
+    }
+    let raw = UnsafeMutableRawPointer(base + start)
+    for part in 0 ..< 4 where (kept >> UInt64(part * 16)) & 0xFFFF != 0xFFFF {
+      let offset = part * 16 * MemoryLayout<Bits>.stride
+      let lanes = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Bits>.self)
+      let keep = LaneBits.ones(kept >> UInt64(part * 16), Bits.self)
+      raw.storeBytes(of: lanes & keep, toByteOffset: offset, as: SIMD16<Bits>.self)
     }
   }
 
@@ -96,6 +107,20 @@ public struct PruningMask: Sendable, Hashable {
       let bits: UInt64 = length == 64 ? .max : ((1 << UInt64(length)) - 1) << UInt64(offset)
       words[index >> 6] |= bits
       index += length
+    }
+  }
+
+  /// Sets the kept bits of `pattern` at elements `start ..< start + pattern.count`, a word
+  /// at a time (whatever `start`'s alignment).
+  mutating func setKept(copying pattern: PruningMask, at start: Int) {
+    precondition(start >= 0 && start + pattern.count <= count, "pattern past the mask")
+    let shift = UInt64(start & 63)
+    let first = start >> 6
+    for (index, word) in pattern.words.enumerated() where word != 0 {
+      words[first + index] |= word << shift
+      if shift != 0 && first + index + 1 < words.count {
+        words[first + index + 1] |= word >> (64 - shift)
+      }
     }
   }
 

@@ -1,14 +1,16 @@
 extension Span where Element: PrunableScalar {
   /// The number of NaN and ±Inf elements, decided on their bits.
   public var nonFiniteCount: Int {
-    NonFiniteCounting().runSpecialized(reading: self)
+    withUnsafeBufferPointer { NonFiniteCounting().runSpecialized(.init(mutating: $0)) }
   }
 
   /// The number of elements that are not zero: ±0 count as zero, NaN does not.
   public var nonzeroCount: Int {
-    count - ZeroCounting().runSpecialized(reading: self)
+    count - withUnsafeBufferPointer { ZeroCounting().runSpecialized(.init(mutating: $0)) }
   }
 }
+
+// The counting operations only read the buffers they are given.
 
 /// Counts NaN and ±Inf elements on one thread.
 private struct NonFiniteCounting: ScalarOperation {

@@ -3,6 +3,11 @@
 // table, ~30× slower than the specialised loops. So each public generic entry hands its
 // buffer to a `ScalarOperation`, which is run with the concrete type for the three scalar
 // types Bonsai ships, letting the optimiser specialise the whole pipeline for each.
+//
+// This works only where the operation's type is concrete at the call: call
+// `runSpecialized` directly from the public entry point (or a closure written there), never
+// from other generic code over `ScalarOperation`, or `run` is reached through its witness,
+// unspecialised.
 
 /// Work over a buffer of weights that must run specialised for its concrete scalar type.
 protocol ScalarOperation {
@@ -29,13 +34,4 @@ extension ScalarOperation {
     return try run(values)
   }
 
-  /// Runs the operation, specialised, on read-only `values`; the operation must not write.
-  @inline(__always)
-  func runSpecialized<Scalar: PrunableScalar>(reading values: Span<Scalar>) throws(Failure)
-    -> Result
-  {
-    try values.withUnsafeBufferPointer { values throws(Failure) in
-      try runSpecialized(UnsafeMutableBufferPointer(mutating: values))
-    }
-  }
 }

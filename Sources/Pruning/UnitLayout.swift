@@ -57,30 +57,8 @@ struct UnitLayout {
       return mask
     case .columns:
       var mask = PruningMask(count: rows * columns, allKept: false)
-      let keptRuns = units.keptRuns()
-      for row in 0 ..< rows {
-        for run in keptRuns { mask.setKept(row * columns + run.lowerBound ..< row * columns + run.upperBound) }
-      }
+      for row in 0 ..< rows { mask.setKept(copying: units, at: row * columns) }
       return mask
     }
-  }
-}
-
-extension PruningMask {
-  /// The maximal runs of consecutive kept elements, in order.
-  func keptRuns() -> [Range<Int>] {
-    var runs = [Range<Int>]()
-    var start: Int?
-    for index in 0 ..< count {
-      switch (self[index], start) {
-      case (true, nil): start = index
-      case (false, let first?):
-        runs.append(first ..< index)
-        start = nil
-      default: break
-      }
-    }
-    if let first = start { runs.append(first ..< count) }
-    return runs
   }
 }

@@ -29,16 +29,16 @@ enum BLAS {
     }
   }
 
-  /// The column sums of a row-major `rows × columns` block, written to `sums`:
-  /// `cblas_sgemv` of the transposed block with a vector of ones.
-  static func columnSums(
-    of block: UnsafeBufferPointer<Float>, rows: Int, columns: Int, ones: UnsafeBufferPointer<Float>,
-    into sums: UnsafeMutableBufferPointer<Float>
+  /// Adds the column sums of a row-major `rows × columns` block to `sums`:
+  /// `cblas_dgemv` of the transposed block with a vector of ones, β = 1.
+  static func accumulateColumnSums(
+    of block: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+    ones: UnsafeBufferPointer<Double>, into sums: UnsafeMutableBufferPointer<Double>
   ) {
     _ = singleThreaded
     precondition(block.count >= rows * columns && ones.count >= rows && sums.count >= columns)
-    cblas_sgemv(
+    cblas_dgemv(
       CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, block.baseAddress,
-      Int32(columns), ones.baseAddress, 1, 0, sums.baseAddress, 1)
+      Int32(columns), ones.baseAddress, 1, 1, sums.baseAddress, 1)
   }
 }

@@ -26,7 +26,10 @@ public struct ScoreStatistics: Sendable, Hashable, Codable {
 
   /// The statistics of |w| over `weights` (finite), without copying or widening them.
   public init<Scalar: PrunableScalar>(magnitudesOf weights: Span<Scalar>) {
-    self = MagnitudeStatistics().runSpecialized(reading: weights)
+    // The operation only reads the buffer.
+    self = weights.withUnsafeBufferPointer {
+      MagnitudeStatistics().runSpecialized(.init(mutating: $0))
+    }
   }
 
   /// The statistics of |w|, as a `ScalarOperation` so that they run specialised.

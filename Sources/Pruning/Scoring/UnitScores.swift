@@ -4,7 +4,8 @@
 // by the row length, and one strided BLAS call per column touches a new cache line (and
 // often a new page) per element: ~40× slower than the rows. So columns are scored a band
 // of rows at a time: a block of rows is squared (or made absolute) into a small scratch
-// buffer that stays in cache, and `cblas_sgemv` sums its columns. Bands are fixed by the
+// buffer of Doubles that stays in cache, and `cblas_dgemv` adds its column sums to the
+// band's totals. Bands are fixed by the
 // shape alone and summed in order, in Double, so the scores do not depend on the thread
 // count.
 
@@ -53,7 +54,10 @@ enum UnitScores {
     return norms
   }
 
-  /// Column norms from `cblas_sgemv` column sums of blocks of squared (or absolute) rows.
+  /// Column norms from `cblas_dgemv` column sums of blocks of squared (or absolute) rows.
+  ///
+  /// Squares are taken and summed in Double: a Float square overflows above |w| ≈ 1.8e19
+  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0.
   static func columnNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
@@ -64,25 +68,23 @@ enum UnitScores {
     partials.withUnsafeMutableBufferPointer { partials in
       Parallel.forEach(tasks: bands, threads: threads) { band in
         var total = [Double](repeating: 0, count: columns)
-        let ones = [Float](repeating: 1, count: blockRows)
-        var sums = [Float](repeating: 0, count: columns)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * columns) { block in
+        let ones = [Double](repeating: 1, count: blockRows)
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: blockRows * columns) { block in
           let bandRows = band * rows / bands ..< (band + 1) * rows / bands
           for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
             let count = min(blockRows, bandRows.upperBound - first)
             let start = first * columns
             for index in 0 ..< count * columns {
-              let weight = values[start + index].widened
+              let weight = Double(values[start + index].widened)
               block[index] = kind == .l1 ? abs(weight) : weight * weight
             }
             ones.withUnsafeBufferPointer { ones in
-              sums.withUnsafeMutableBufferPointer { sums in
-                BLAS.columnSums(
+              total.withUnsafeMutableBufferPointer { total in
+                BLAS.accumulateColumnSums(
                   of: UnsafeBufferPointer(block), rows: count, columns: columns, ones: ones,
-                  into: sums)
+                  into: total)
               }
             }
-            for column in 0 ..< columns { total[column] += Double(sums[column]) }
           }
         }
         partials[band] = total

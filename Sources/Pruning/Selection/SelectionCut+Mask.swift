@@ -44,10 +44,21 @@ extension SelectionCut {
   private func keptBits(_ keys: UnsafeMutableBufferPointer<UInt32>, quota: inout Int) -> UInt64 {
     var below: UInt64 = 0
     var equal: UInt64 = 0
-    for index in 0 ..< keys.count {
-      let key = keys[index]
-      below |= UInt64(key < threshold ? 1 : 0) << UInt64(index)
-      equal |= UInt64(key == threshold ? 1 : 0) << UInt64(index)
+    if keys.count == 64 {
+      let thresholdLanes = KeyLanes(repeating: threshold)
+      for part in 0 ..< 4 {
+        let lanes = keys.lanes(at: part * 16)
+        below |= LaneBits.bits(lanes .< thresholdLanes) << UInt64(part * 16)
+        if quota > 0 {
+          equal |= LaneBits.bits(lanes .== thresholdLanes) << UInt64(part * 16)
+        }
+      }
+    } else {
+      for index in 0 ..< keys.count {
+        let key = keys[index]
+        below |= UInt64(key < threshold ? 1 : 0) << UInt64(index)
+        equal |= UInt64(key == threshold ? 1 : 0) << UInt64(index)
+      }
     }
     var pruned = below
     while quota > 0 && equal != 0 {

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Joins the Swift and numpy benchmark results into one table of medians and ratios.
+
+Usage: bench_table.py SWIFT.jsonl NUMPY.jsonl OUT.json
+"""
+import json
+import platform
+import subprocess
+import sys
+
+swift = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+numpy = {(r["case"], tuple(r["shape"])): r["median_ms"] for r in map(json.loads, open(sys.argv[2]))}
+
+
+def cpu():
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+threads = max(r["threads"] for r in swift)
+copy = {tuple(r["shape"]): r["median_ms"] for r in swift if r["case"] == "copy"}
+rows = []
+for r in swift:
+    if r["case"] == "copy" or r["threads"] != threads:
+        continue
+    shape = tuple(r["shape"])
+    single = next((s["median_ms"] for s in swift if s["case"] == r["case"]
+                   and tuple(s["shape"]) == shape and s["threads"] == 1), None)
+    reference = numpy.get((r["case"], shape))
+    rows.append({
+        "case": r["case"], "shape": list(shape), "threads": threads,
+        "bonsai_ms": round(r["median_ms"], 2),
+        "bonsai_1_thread_ms": round(single, 2) if single else None,
+        "numpy_ms": round(reference, 2) if reference else None,
+        "speedup_vs_numpy": round(reference / r["median_ms"], 2) if reference else None,
+        "vs_copy": round(r["median_ms"] / copy[shape], 2),
+    })
+
+machine = f"{cpu()}, {subprocess.check_output(['nproc']).decode().strip()} cores"
+print(f"Machine: {machine}; medians of {swift[0]['repeats']} runs; copy = one memcpy of the matrix.")
+print()
+print("| case | shape | Bonsai, %d threads (ms) | Bonsai, 1 thread (ms) | numpy (ms) | speed-up vs numpy | × copy |" % threads)
+print("|---|---|---|---|---|---|---|")
+for row in rows:
+    shape = "×".join(map(str, row["shape"]))
+    numpy_ms = "" if row["numpy_ms"] is None else row["numpy_ms"]
+    speedup = "" if row["speedup_vs_numpy"] is None else f'{row["speedup_vs_numpy"]}×'
+    print(f'| {row["case"]} | {shape} | {row["bonsai_ms"]} | {row["bonsai_1_thread_ms"]} | {numpy_ms} | {speedup} | {row["vs_copy"]} |')
+for shape, ms in copy.items():
+    print(f'| copy | {"×".join(map(str, shape))} | {round(ms, 2)} | | {round(numpy.get(("copy", shape), 0), 2)} | | 1 |')
+json.dump({"machine": machine, "rows": rows, "copy_ms": {"×".join(map(str, k)): v for k, v in copy.items()}},
+          open(sys.argv[3], "w"), indent=2)
