@@ -18,7 +18,8 @@ let package = Package(
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
     ),
-    .target(name: "Pruning", dependencies: ["COpenBLAS"]),
+    .target(name: "CPruningKernels"),
+    .target(name: "Pruning", dependencies: ["COpenBLAS", "CPruningKernels"]),
     .target(name: "SafeTensors"),
     .executableTarget(
       name: "bonsai",

@@ -88,53 +88,75 @@ public struct Pruner: Sendable, Hashable {
   }
 
   /// The pipeline on a buffer.
+  ///
+  /// Non-finite weights are an error, found without a pass of their own wherever the scoring
+  /// pass reads the weights anyway: a NaN or ±Inf weight makes its magnitude key, or its
+  /// row's or column's norm, non-finite. Only then are they counted exactly (a huge finite
+  /// weight can overflow a w² key or a sum; the count tells the two apart). Random scores
+  /// never read the weights, so for them the weights are checked first.
   func prune<Scalar: PrunableScalar>(
     _ values: UnsafeMutableBufferPointer<Scalar>, shape: [Int], name: String
   ) throws(PruningError) -> PruningMask {
     let layout = try UnitLayout(
       shape: shape, valueCount: values.count, name: name, config: config)
     let readable = UnsafeBufferPointer(values)
-    let nonFinite = NonFiniteCount.count(readable, threads: threadCount)
-    guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
     let k = config.prunedUnitCount(units: layout.unitCount, unitSize: layout.unitSize)
+    let check = FiniteCheck(values: readable, name: name, threads: threadCount)
+    if case .random = config.metric { try check.run() }
 
     switch (config.granularity, config.metric) {
     case (.unstructured, .l1Magnitude):
-      return pruneElements(values, k: k, keys: MagnitudeKeys(values: readable, squared: false))
+      let keys = MagnitudeKeys(values: readable, squared: false)
+      return try pruneElements(values, k: k, keys: keys, check: check)
     case (.unstructured, .l2Magnitude), (.unstructured, .taylorProxy):
-      return pruneElements(values, k: k, keys: MagnitudeKeys(values: readable, squared: true))
+      let keys = MagnitudeKeys(values: readable, squared: true)
+      return try pruneElements(values, k: k, keys: keys, check: check)
     case (.unstructured, .random(let seed)):
-      return pruneElements(values, k: k, keys: RandomElementKeys(seed: seed, count: values.count))
+      let keys = RandomElementKeys(seed: seed, count: values.count)
+      return try pruneElements(values, k: k, keys: keys, check: nil)
     case (.rows, _), (.columns, _):
       break
     }
     let scores = UnitScores.scores(
       of: readable, rows: layout.rows, columns: layout.columns,
       granularity: config.granularity, metric: config.metric, threads: threadCount)
+    if scores.contains(where: { !$0.isFinite }) { try check.run() }
     let unitMask = scores.withUnsafeBufferPointer { scores in
       let keys = ScoreArrayKeys(scores: scores)
       return LowestKSelection.cut(keys, pruning: k, threads: threadCount)
         .mask(of: keys, threads: threadCount)
     }
     let mask = layout.elementMask(from: unitMask)
-    mask.apply(to: values)
+    mask.apply(to: values, threads: threadCount)
     return mask
   }
 
   /// Unstructured pruning: selects the k lowest element keys, then decides the mask and
-  /// zeroes the pruned elements in the same pass, word by word while they are in cache.
+  /// zeroes the pruned elements in the same pass, block by block while they are in cache.
+  /// `check` runs unless the selection saw no key of a non-finite magnitude.
   private func pruneElements<Scalar: PrunableScalar, Keys: KeySource>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys
-  ) -> PruningMask {
-    values.withMemoryRebound(to: Scalar.Bits.self) { bits in
-      LowestKSelection.cut(keys, pruning: k, threads: threadCount)
-        .mask(of: keys, threads: threadCount) { start, kept in
-          if kept != .max { PruningMask.zero(bits, from: start, keeping: kept) }
-        }
+    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys, check: FiniteCheck<Scalar>?
+  ) throws(PruningError) -> PruningMask {
+    let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
+    if let check, cut.nonFiniteKeys != 0 { try check.run() }
+    return cut.mask(of: keys, threads: threadCount) { start, kept in
+      PruningMask.zero(values, from: start, keeping: kept)
     }
   }
 }
 
+/// The exact check that a tensor holds no NaN or ±Inf weight.
+private struct FiniteCheck<Scalar: PrunableScalar> {
+  let values: UnsafeBufferPointer<Scalar>
+  let name: String
+  let threads: Int
+
+  /// Counts the non-finite weights, throwing when there are any.
+  func run() throws(PruningError) {
+    let count = NonFiniteCount.count(values, threads: threads)
+    guard count == 0 else { throw .nonFiniteWeights(name: name, count: count) }
+  }
+}
 
 /// A tensor after pruning and the mask of the elements it kept.
 public struct PrunedTensor: Sendable, Hashable {

@@ -66,36 +66,31 @@ public struct PruningMask: Sendable, Hashable {
 
   /// Zeroes the elements of `values` that this mask prunes: positive zero is written, kept
   /// elements are not touched.
-  func apply<Scalar: PrunableScalar>(to values: UnsafeMutableBufferPointer<Scalar>) {
+  func apply<Scalar: PrunableScalar>(
+    to values: UnsafeMutableBufferPointer<Scalar>, threads: Int = 1
+  ) {
     precondition(count == values.count)
-    values.withMemoryRebound(to: Scalar.Bits.self) { bits in
-      for (wordIndex, word) in words.enumerated() where word != .max {
-        Self.zero(bits, from: wordIndex << 6, keeping: word)
+    let layout = ChunkLayout(count: count)
+    words.withUnsafeBufferPointer { words in
+      Parallel.forEach(tasks: layout.chunkCount, threads: threads) { chunk in
+        let units = layout.units(ofChunk: chunk)
+        let chunkWords = UnsafeBufferPointer(rebasing: words[units.lowerBound >> 6 ..< (units.upperBound + 63) >> 6])
+        Self.zero(values, from: units.lowerBound, keeping: chunkWords)
       }
     }
   }
 
-  /// Zeroes elements `start ..< start + 64` (fewer at the end) whose bit in `kept` is clear,
-  /// sixteen lanes at a time.
-  @inline(__always)
-  static func zero<Bits: FixedWidthInteger & SIMDScalar>(
-    _ bits: UnsafeMutableBufferPointer<Bits>, from start: Int, keeping kept: UInt64
+  /// Zeroes the elements of `values` from `start` on (as many as `kept` has bits for, up to
+  /// the end) whose bit in `kept` is clear. `start` is a multiple of 64.
+  static func zero<Scalar: PrunableScalar>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, from start: Int,
+    keeping kept: UnsafeBufferPointer<UInt64>
   ) {
-    let length = min(64, bits.count - start)
-    guard let base = bits.baseAddress, length == 64 else {
-      for offset in 0 ..< length {
-        let keep = Bits(truncatingIfNeeded: kept >> UInt64(offset) & 1)
-        bits[start + offset] &= 0 &- keep
-      }
-      return
-    }
-    let raw = UnsafeMutableRawPointer(base + start)
-    for part in 0 ..< 4 where (kept >> UInt64(part * 16)) & 0xFFFF != 0xFFFF {
-      let offset = part * 16 * MemoryLayout<Bits>.stride
-      let lanes = raw.loadUnaligned(fromByteOffset: offset, as: SIMD16<Bits>.self)
-      let keep = LaneBits.ones(kept >> UInt64(part * 16), Bits.self)
-      raw.storeBytes(of: lanes & keep, toByteOffset: offset, as: SIMD16<Bits>.self)
-    }
+    precondition(start & 63 == 0 && start <= values.count)
+    let count = min(kept.count * 64, values.count - start)
+    let raw = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(values)[
+      start * MemoryLayout<Scalar>.stride ..< (start + count) * MemoryLayout<Scalar>.stride])
+    Kernels.zero(raw, elementSize: MemoryLayout<Scalar>.stride, keeping: kept)
   }
 
   /// Sets the bits of `range` (kept).

@@ -23,8 +23,9 @@ private struct NonFiniteCounting: ScalarOperation {
 private struct ZeroCounting: ScalarOperation {
   func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> Int {
     values.withMemoryRebound(to: Scalar.Bits.self) { bits in
-      let magnitude = Scalar.Bits.max >> 1
-      return bits.reduce(0) { $0 &+ ($1 & magnitude == 0 ? 1 : 0) }
+      // A magnitude of zero is the only one for which magnitude − 1 borrows.
+      let magnitude = UInt64(Scalar.Bits.max >> 1)
+      return Int(bits.reduce(UInt64(0)) { $0 &+ ((UInt64($1) & magnitude) &- 1) >> 63 })
     }
   }
 }

@@ -217,6 +217,27 @@ private let nonFiniteCases: [(values: [Float], count: Int)] = [
     #expect(keptFlags(halfMask) == [true, true, false, false])
   }
 
+  @Test(arguments: [0.0, 0.999])
+  func nonFiniteWeightsThrowWhenNothingOrAlmostEverythingIsPruned(sparsity: Double) throws {
+    // k = 0 and k close to n take paths where the selection reads few or no keys.
+    var values = [Float](repeating: 1, count: 50_000)
+    values[123] = .nan
+    var t = try tensor(values, name: "edge")
+    let p = try pruner(sparsity: sparsity, minNonzero: 0)
+    #expect(throws: PruningError.nonFiniteWeights(name: "edge", count: 1)) { try p.prune(&t) }
+  }
+
+  @Test func hugeFiniteWeightsWhoseSquaresOverflowArePruned() throws {
+    // w² overflows Float for |w| > 1.8e19 and Σ|w| for rows of 3e38: such keys and scores
+    // look non-finite, but the exact count finds no NaN or ±Inf weight, so pruning goes on.
+    var squares = try tensor([3e38, -2e19, 1, 2])
+    let squareMask = try pruner(sparsity: 0.5, metric: .l2Magnitude).prune(&squares)
+    #expect(keptFlags(squareMask) == [true, true, false, false])
+    var rows = try tensor([3e38, 3e38, 1, 2], shape: [2, 2])
+    let rowMask = try pruner(sparsity: 0.5, metric: .l1Magnitude, granularity: .rows).prune(&rows)
+    #expect(keptFlags(rowMask) == [true, true, false, false])
+  }
+
   // MARK: - Nothing changes on error
 
   @Test func modelIsUnchangedWhenALaterTensorThrows() throws {

@@ -253,7 +253,7 @@ private func samplePositions(count n: Int) -> [Int] {
   // MARK: - The cut itself
 
   @Test func cutSpreadsTiesOverChunksInOrder() {
-    let cut = SelectionCut(threshold: 5, ties: 7, equalCounts: [3, 0, 2, 4, 1])
+    let cut = SelectionCut(threshold: 5, ties: 7, equalCounts: [3, 0, 2, 4, 1], nonFiniteKeys: 0)
     #expect(cut.tieQuotas == [3, 0, 2, 2, 0])
     #expect(cut.threshold == 5)
     let none = SelectionCut.none(ChunkLayout(count: 200_000))

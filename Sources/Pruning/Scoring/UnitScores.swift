@@ -14,7 +14,7 @@ enum UnitScores {
   /// Rows are split into this many bands at most when scoring columns.
   static let columnBands = 8
   /// The scratch block used to score columns holds about this many floats.
-  static let columnBlockFloats = 1 << 16
+  static let columnBlockFloats = 1 << 15
 
   /// The score of every row (or column) of `values`, a row-major `rows × columns` matrix.
   static func scores<Scalar: PrunableScalar>(

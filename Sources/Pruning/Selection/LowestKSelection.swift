@@ -18,8 +18,11 @@ import Synchronization
 enum LowestKSelection {
   /// Keys in the sample that brackets the k-th key.
   static let sampleSize = 1 << 14
+  /// The sample is drawn in runs of this many consecutive keys, one run per stratum: a
+  /// quarter of the cache misses of single keys.
+  static let sampleRun = 4
   /// Up to this many units, the bracket spans everything and the gathered keys are sorted.
-  static let smallCount = 1 << 12
+  static let smallCount = 1 << 15
   /// Keys processed per block, in a scratch buffer of the worker.
   static let blockSize = 1024
 
@@ -43,9 +46,10 @@ enum LowestKSelection {
     if let cut = bracketedCut(source, k: k, bracket: bracket, layout: layout, threads: threads) {
       return cut
     }
-    let (threshold, below) = radixSelect(source, rank: rank, threads: threads)
+    let (threshold, below, nonFinite) = radixSelect(source, rank: rank, threads: threads)
     let equalCounts = countEqual(source, to: threshold, layout: layout, threads: threads)
-    return SelectionCut(threshold: threshold, ties: k - below, equalCounts: equalCounts)
+    return SelectionCut(
+      threshold: threshold, ties: k - below, equalCounts: equalCounts, nonFiniteKeys: nonFinite)
   }
 
   /// The key of rank `rank` (0-based: 0 is the lowest) among the keys of `source`.
@@ -75,7 +79,7 @@ enum LowestKSelection {
 
   // MARK: - The fast path
 
-  /// Two keys of a stratified sample that bracket the key of rank `rank` with high
+  /// Two keys of a stratified sample (n ≥ `smallCount` ≫ `sampleSize`) that bracket the key of rank `rank` with high
   /// probability: ±3.5 standard deviations of the sample quantile (a miss, about 1 in 2000,
   /// costs the radix fallback, never a wrong answer).
   private static func sampleBracket<Source: KeySource>(_ source: Source, _ rank: Int)
@@ -83,17 +87,19 @@ enum LowestKSelection {
   {
     let n = source.count
     let size = sampleSize
+    let strata = size / sampleRun
     var sample = [UInt32](repeating: 0, count: size)
     var state: UInt64 = 0x5EED_B0A5_A1
     sample.withUnsafeMutableBufferPointer { sample in
-      for stratum in 0 ..< size {
-        let start = stratum * n / size
-        let width = (stratum + 1) * n / size - start
+      for stratum in 0 ..< strata {
+        let start = stratum * n / strata
+        let width = (stratum + 1) * n / strata - start - sampleRun
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let offset = Int((state >> 33) % UInt64(max(width, 1)))
+        let slots = stratum * sampleRun ..< (stratum + 1) * sampleRun
         source.fillKeys(
-          start + offset ..< start + offset + 1,
-          into: UnsafeMutableBufferPointer(rebasing: sample[stratum ..< stratum + 1]))
+          start + offset ..< start + offset + sampleRun,
+          into: UnsafeMutableBufferPointer(rebasing: sample[slots]))
       }
     }
     sample.sort()
@@ -113,6 +119,7 @@ enum LowestKSelection {
     var below = 0
     var equalLo = 0
     var equalHi = 0
+    var nonFinite = 0
     var inside: [UInt32] = []
   }
 
@@ -127,7 +134,7 @@ enum LowestKSelection {
     var tallies = [ChunkTally](repeating: ChunkTally(), count: layout.chunkCount)
     tallies.withUnsafeMutableBufferPointer { tallies in
       Parallel.forEachWorker(tasks: layout.chunkCount, threads: threads) { _, chunks in
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ChunkLayout.chunkSize) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ChunkLayout.chunkSize + 8) {
           scratch in
           for chunk in chunks where !budget.isExhausted {
             tallies[chunk] = tally(
@@ -144,10 +151,13 @@ enum LowestKSelection {
     let equalLo = tallies.reduce(0) { $0 + $1.equalLo }
     let inside = tallies.reduce(0) { $0 + $1.inside.count }
     let equalHi = tallies.reduce(0) { $0 + $1.equalHi }
+    let nonFinite = tallies.reduce(0) { $0 + $1.nonFinite }
     if rank < below {
       return nil
     } else if rank < below + equalLo {
-      return SelectionCut(threshold: lo, ties: k - below, equalCounts: tallies.map(\.equalLo))
+      return SelectionCut(
+        threshold: lo, ties: k - below, equalCounts: tallies.map(\.equalLo),
+        nonFiniteKeys: nonFinite)
     } else if rank < below + equalLo + inside {
       let candidates = tallies.flatMap(\.inside)
       let threshold = candidates.withUnsafeBufferPointer {
@@ -159,90 +169,63 @@ enum LowestKSelection {
       for tally in tallies {
         var equal = 0
         for key in tally.inside {
-          less &+= key < threshold ? 1 : 0
-          equal &+= key == threshold ? 1 : 0
+          less &+= Int(BranchFree.less(key, threshold))
+          equal &+= Int(BranchFree.equal(key, threshold))
         }
         equalCounts.append(equal)
       }
-      return SelectionCut(threshold: threshold, ties: k - less, equalCounts: equalCounts)
+      return SelectionCut(
+        threshold: threshold, ties: k - less, equalCounts: equalCounts, nonFiniteKeys: nonFinite)
     } else if rank < below + equalLo + inside + equalHi {
       return SelectionCut(
-        threshold: hi, ties: k - (below + equalLo + inside), equalCounts: tallies.map(\.equalHi))
+        threshold: hi, ties: k - (below + equalLo + inside), equalCounts: tallies.map(\.equalHi),
+        nonFiniteKeys: nonFinite)
     }
     return nil
   }
 
-  /// One chunk of the gathering pass: counts below lo, equal to lo and equal to hi sixteen
-  /// lanes at a time, and gathers the keys strictly inside (lo, hi) — branch-free, storing
-  /// every key of a group that holds a candidate and advancing only past the candidates.
+  /// One chunk of the gathering pass: per block of keys, `bonsai_tally_keys` counts the keys
+  /// below lo, equal to lo and equal to hi, and gathers those strictly inside (lo, hi).
   private static func tally<Source: KeySource>(
     _ source: Source, _ units: Range<Int>, lo: UInt32, hi: UInt32,
     scratch: UnsafeMutableBufferPointer<UInt32>
   ) -> ChunkTally {
-    let insideStart = lo &+ 1
-    let insideWidth = hi &- lo &- 1
-    let (loLanes, hiLanes) = (KeyLanes(repeating: lo), KeyLanes(repeating: hi))
-    let (startLanes, widthLanes) = (KeyLanes(repeating: insideStart), KeyLanes(repeating: insideWidth))
-    let zero = KeyLanes(repeating: 0)
-    // Locals of the closure, not captured variables, so that they live in registers.
+    precondition(scratch.count >= units.count + 8, "gathering scratch too small")
     return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
-      var (below, equalLo, equalHi, gathered) = (0, 0, 0, 0)
+      var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+      var gathered = 0
       for start in stride(from: units.lowerBound, to: units.upperBound, by: blockSize) {
         let count = min(blockSize, units.upperBound - start)
         source.fillKeys(start ..< start + count, into: keys)
-        let vectorEnd = count & ~15
-        var (belowLanes, equalLoLanes, equalHiLanes) = (zero, zero, zero)
-        for index in stride(from: 0, to: vectorEnd, by: 16) {
-          let lanes = keys.lanes(at: index)
-          belowLanes &-= LaneBits.ones(lanes .< loLanes)
-          equalLoLanes &-= LaneBits.ones(lanes .== loLanes)
-          equalHiLanes &-= LaneBits.ones(lanes .== hiLanes)
-          if LaneBits.ones(lanes &- startLanes .< widthLanes) != zero {
-            for lane in index ..< index + 16 {
-              let key = keys[lane]
-              scratch[gathered] = key
-              gathered &+= isInside(key, start: insideStart, width: insideWidth)
-            }
-          }
-        }
-        below &+= Int(belowLanes.wrappedSum())
-        equalLo &+= Int(equalLoLanes.wrappedSum())
-        equalHi &+= Int(equalHiLanes.wrappedSum())
-        for key in keys[vectorEnd ..< count] {
-          below &+= key < lo ? 1 : 0
-          equalLo &+= key == lo ? 1 : 0
-          equalHi &+= key == hi ? 1 : 0
-          scratch[gathered] = key
-          gathered &+= isInside(key, start: insideStart, width: insideWidth)
+        gathered += withUnsafeMutableBytes(of: &counts) { counts in
+          Kernels.tally(
+            keys: UnsafeBufferPointer(rebasing: keys[0 ..< count]), lo: lo, hi: hi,
+            flag: ScoreKey.infiniteMagnitude, counts: counts.assumingMemoryBound(to: UInt64.self),
+            inside: UnsafeMutableBufferPointer(rebasing: scratch[gathered...]))
         }
       }
       return ChunkTally(
-        below: below, equalLo: equalLo, equalHi: equalHi, inside: Array(scratch[0 ..< gathered]))
+        below: Int(counts.0), equalLo: Int(counts.1), equalHi: Int(counts.2),
+        nonFinite: Int(counts.3), inside: Array(scratch[0 ..< gathered]))
     }
-  }
-
-  /// 1 when `start <= key < start + width` (modulo 2³²), else 0, computed from the borrow
-  /// of a 64-bit subtraction so that the compiler cannot turn it into a branch (which would
-  /// mispredict on random data).
-  @inline(__always)
-  private static func isInside(_ key: UInt32, start: UInt32, width: UInt32) -> Int {
-    Int(truncatingIfNeeded: (UInt64(key &- start) &- UInt64(width)) >> 63)
   }
 
   // MARK: - The radix fallback
 
-  /// The key of rank `rank` and the number of keys below it, by two counting passes: one
-  /// histogram of the upper 16 bits, then one of the lower 16 bits inside the chosen bin.
+  /// The key of rank `rank`, the number of keys below it and the number at or above
+  /// `ScoreKey.infiniteMagnitude`, by two counting passes: one histogram of the upper 16
+  /// bits, then one of the lower 16 bits inside the chosen bin.
   private static func radixSelect<Source: KeySource>(
     _ source: Source, rank: Int, threads: Int
-  ) -> (threshold: UInt32, below: Int) {
+  ) -> (threshold: UInt32, below: Int, nonFinite: Int) {
     let high = histogram(source, threads: threads) { key in Int(key >> 16) }
+    let nonFinite = high[Int(ScoreKey.infiniteMagnitude >> 16)...].reduce(0, +)
     let (highBin, belowHigh) = bin(containing: rank, in: high)
     let low = histogram(source, threads: threads) { key in
       key >> 16 == highBin ? Int(key & 0xFFFF) : nil
     }
     let (lowBin, belowLow) = bin(containing: rank - belowHigh, in: low)
-    return (UInt32(highBin) << 16 | UInt32(lowBin), belowHigh + belowLow)
+    return (UInt32(highBin) << 16 | UInt32(lowBin), belowHigh + belowLow, nonFinite)
   }
 
   /// Counts of `bucket(key)` over all keys (keys whose bucket is nil are skipped), summed
@@ -300,7 +283,9 @@ enum LowestKSelection {
             for start in stride(from: units.lowerBound, to: units.upperBound, by: blockSize) {
               let end = min(start + blockSize, units.upperBound)
               source.fillKeys(start ..< end, into: keys)
-              for index in 0 ..< end - start { equal &+= keys[index] == threshold ? 1 : 0 }
+              for index in 0 ..< end - start {
+                equal &+= Int(BranchFree.equal(keys[index], threshold))
+              }
             }
             counts[chunk] = equal
           }

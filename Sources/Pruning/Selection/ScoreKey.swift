@@ -27,4 +27,8 @@ enum ScoreKey {
 
   /// A key above every key of a finite or infinite score: a cut at this key prunes all.
   static let aboveAll: UInt32 = .max
+
+  /// The key of an infinite magnitude: every key at or above it stands for a NaN or ±Inf
+  /// score, which a finite weight's |w| never has (its w² can, beyond 1.8e19).
+  static let infiniteMagnitude: UInt32 = 0xFF80_0000
 }

@@ -4,11 +4,12 @@ extension SelectionCut {
   /// - Parameters:
   ///   - source: the same keys the cut was selected from.
   ///   - threads: how many threads the pass may use; the result does not depend on it.
-  ///   - onWord: called with the first unit of each 64-unit word and its kept bits, from
-  ///     several threads at once (each word once), so that a caller can zero the pruned
+  ///   - onBlock: called with the first unit of each block and the block's kept words, from
+  ///     several threads at once (each block once), so that a caller can zero the pruned
   ///     weights in the same pass while they are in cache.
   func mask<Source: KeySource>(
-    of source: Source, threads: Int, onWord: (_ start: Int, _ kept: UInt64) -> Void = { _, _ in }
+    of source: Source, threads: Int,
+    onBlock: (_ start: Int, _ kept: UnsafeBufferPointer<UInt64>) -> Void = { _, _ in }
   ) -> PruningMask {
     let layout = ChunkLayout(count: source.count)
     let blockSize = LowestKSelection.blockSize
@@ -16,19 +17,19 @@ extension SelectionCut {
     words.withUnsafeMutableBufferPointer { words in
       Parallel.forEachWorker(tasks: layout.chunkCount, threads: threads) { _, chunks in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
-          for chunk in chunks {
-            var quota = tieQuotas[chunk]
-            let units = layout.units(ofChunk: chunk)
-            for start in stride(from: units.lowerBound, to: units.upperBound, by: blockSize) {
-              let end = min(start + blockSize, units.upperBound)
-              source.fillKeys(start ..< end, into: keys)
-              for wordStart in stride(from: start, to: end, by: 64) {
-                let kept = keptBits(
-                  UnsafeMutableBufferPointer(
-                    rebasing: keys[wordStart - start ..< min(wordStart + 64, end) - start]),
-                  quota: &quota)
-                words[wordStart >> 6] = kept
-                onWord(wordStart, kept)
+          withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize / 64) { equal in
+            for chunk in chunks {
+              var quota = tieQuotas[chunk]
+              let units = layout.units(ofChunk: chunk)
+              for start in stride(from: units.lowerBound, to: units.upperBound, by: blockSize) {
+                let end = min(start + blockSize, units.upperBound)
+                source.fillKeys(start ..< end, into: keys)
+                let blockWords = UnsafeMutableBufferPointer(
+                  rebasing: words[start >> 6 ..< (end + 63) >> 6])
+                keptWords(
+                  UnsafeMutableBufferPointer(rebasing: keys[0 ..< end - start]),
+                  into: blockWords, equal: equal, quota: &quota)
+                onBlock(start, UnsafeBufferPointer(blockWords))
               }
             }
           }
@@ -38,35 +39,44 @@ extension SelectionCut {
     return PruningMask(count: source.count, words: words)
   }
 
-  /// The kept bits of up to 64 consecutive units: those below the threshold are pruned, and
-  /// of those equal to it the first `quota`, which is reduced accordingly.
-  @inline(__always)
-  private func keptBits(_ keys: UnsafeMutableBufferPointer<UInt32>, quota: inout Int) -> UInt64 {
-    var below: UInt64 = 0
-    var equal: UInt64 = 0
-    if keys.count == 64 {
-      let thresholdLanes = KeyLanes(repeating: threshold)
-      for part in 0 ..< 4 {
-        let lanes = keys.lanes(at: part * 16)
-        below |= LaneBits.bits(lanes .< thresholdLanes) << UInt64(part * 16)
-        if quota > 0 {
-          equal |= LaneBits.bits(lanes .== thresholdLanes) << UInt64(part * 16)
-        }
-      }
-    } else {
-      for index in 0 ..< keys.count {
-        let key = keys[index]
-        below |= UInt64(key < threshold ? 1 : 0) << UInt64(index)
-        equal |= UInt64(key == threshold ? 1 : 0) << UInt64(index)
-      }
+  /// The kept words of a block of keys: keys below the threshold are pruned, and of those
+  /// equal to it the first `quota`, which is reduced accordingly.
+  private func keptWords(
+    _ keys: UnsafeMutableBufferPointer<UInt32>, into kept: UnsafeMutableBufferPointer<UInt64>,
+    equal: UnsafeMutableBufferPointer<UInt64>, quota: inout Int
+  ) {
+    let whole = keys.count & ~63
+    Kernels.compare(
+      keys: UnsafeBufferPointer(rebasing: keys[0 ..< whole]), threshold: threshold,
+      below: UnsafeMutableBufferPointer(rebasing: kept[0 ..< whole / 64]),
+      equal: quota > 0 ? equal : nil)
+    for word in 0 ..< whole / 64 {
+      var pruned = kept[word]
+      if quota > 0 { pruned |= takeLowest(equal[word], quota: &quota) }
+      kept[word] = ~pruned
     }
-    var pruned = below
-    while quota > 0 && equal != 0 {
-      pruned |= equal & (0 &- equal)
-      equal &= equal &- 1
+    if whole < keys.count {
+      var below: UInt64 = 0
+      var equalBits: UInt64 = 0
+      for index in whole ..< keys.count {
+        below |= BranchFree.less(keys[index], threshold) << UInt64(index - whole)
+        equalBits |= BranchFree.equal(keys[index], threshold) << UInt64(index - whole)
+      }
+      let pruned = below | takeLowest(equalBits, quota: &quota)
+      kept[whole / 64] = ~pruned & ((1 << UInt64(keys.count - whole)) - 1)
+    }
+  }
+
+  /// The lowest `quota` set bits of `bits` (all of them if fewer), reducing `quota`.
+  @inline(__always)
+  private func takeLowest(_ bits: UInt64, quota: inout Int) -> UInt64 {
+    var remaining = bits
+    var taken: UInt64 = 0
+    while quota > 0 && remaining != 0 {
+      taken |= remaining & (0 &- remaining)
+      remaining &= remaining &- 1
       quota -= 1
     }
-    let valid: UInt64 = keys.count == 64 ? .max : (1 << UInt64(keys.count)) - 1
-    return ~pruned & valid
+    return taken
   }
 }

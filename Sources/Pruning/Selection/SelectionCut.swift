@@ -6,23 +6,29 @@ struct SelectionCut {
   let threshold: UInt32
   /// Per chunk, how many of its units with key == `threshold` are pruned, lowest first.
   let tieQuotas: [Int]
+  /// How many keys are at or above `ScoreKey.infiniteMagnitude` (non-finite scores), as
+  /// counted on the way; nil when the selection did not read every key.
+  let nonFiniteKeys: Int?
 
   /// The cut that prunes nothing.
   static func none(_ layout: ChunkLayout) -> SelectionCut {
-    SelectionCut(threshold: 0, tieQuotas: Array(repeating: 0, count: layout.chunkCount))
+    SelectionCut(
+      threshold: 0, tieQuotas: Array(repeating: 0, count: layout.chunkCount), nonFiniteKeys: nil)
   }
 
   /// The cut that prunes everything.
   static func all(_ layout: ChunkLayout) -> SelectionCut {
     SelectionCut(
-      threshold: ScoreKey.aboveAll, tieQuotas: Array(repeating: 0, count: layout.chunkCount))
+      threshold: ScoreKey.aboveAll, tieQuotas: Array(repeating: 0, count: layout.chunkCount),
+      nonFiniteKeys: nil)
   }
 
   /// The cut at `threshold` that prunes `ties` units of key == `threshold`, spread over the
   /// chunks in index order given how many such units each chunk holds.
-  init(threshold: UInt32, ties: Int, equalCounts: [Int]) {
+  init(threshold: UInt32, ties: Int, equalCounts: [Int], nonFiniteKeys: Int?) {
     var remaining = ties
     self.threshold = threshold
+    self.nonFiniteKeys = nonFiniteKeys
     self.tieQuotas = equalCounts.map { equal in
       let quota = min(equal, remaining)
       remaining -= quota
@@ -30,8 +36,9 @@ struct SelectionCut {
     }
   }
 
-  private init(threshold: UInt32, tieQuotas: [Int]) {
+  private init(threshold: UInt32, tieQuotas: [Int], nonFiniteKeys: Int?) {
     self.threshold = threshold
     self.tieQuotas = tieQuotas
+    self.nonFiniteKeys = nonFiniteKeys
   }
 }

@@ -1,0 +1,205 @@
+// AVX2 kernels with portable fallbacks; see include/PruningKernels.h.
+#include "PruningKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define BONSAI_AVX2 __attribute__((target("avx2")))
+
+// Set once when the library is loaded, before any thread can call a kernel.
+static int avx2_available = 0;
+static void build_compress_table(void);
+
+__attribute__((constructor)) static void detect_processor(void) {
+  __builtin_cpu_init();
+  avx2_available = __builtin_cpu_supports("avx2") ? 1 : 0;
+  build_compress_table();
+}
+
+static inline int has_avx2(void) { return avx2_available; }
+#endif
+
+// ---- tally ----------------------------------------------------------------------------
+
+static size_t tally_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
+                             uint32_t flag, uint64_t counts[4], uint32_t *inside) {
+  uint64_t below = 0, equal_lo = 0, equal_hi = 0, flagged = 0;
+  size_t gathered = 0;
+  const uint32_t start = lo + 1, width = hi - lo - 1;
+  for (size_t i = 0; i < count; i++) {
+    uint32_t key = keys[i];
+    below += key < lo;
+    equal_lo += key == lo;
+    equal_hi += key == hi;
+    flagged += key >= flag;
+    inside[gathered] = key;
+    gathered += (uint32_t)(key - start) < width;
+  }
+  counts[0] += below;
+  counts[1] += equal_lo;
+  counts[2] += equal_hi;
+  counts[3] += flagged;
+  return gathered;
+}
+
+#if defined(__x86_64__)
+// Permutations that move the selected lanes of 8 to the front, one per 8-bit mask.
+static int8_t compress_table[256][8];
+
+static void build_compress_table(void) {
+  for (int mask = 0; mask < 256; mask++) {
+    int next = 0;
+    for (int lane = 0; lane < 8; lane++)
+      if (mask & (1 << lane)) compress_table[mask][next++] = (int8_t)lane;
+    while (next < 8) compress_table[mask][next++] = 0;
+  }
+}
+
+// Unsigned a < b on 8 lanes: flip the sign bits and compare signed.
+BONSAI_AVX2 static inline __m256i less_u32(__m256i a, __m256i b) {
+  const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+  return _mm256_cmpgt_epi32(_mm256_xor_si256(b, sign), _mm256_xor_si256(a, sign));
+}
+
+BONSAI_AVX2 static size_t tally_avx2(const uint32_t *keys, size_t count, uint32_t lo,
+                                     uint32_t hi, uint32_t flag, uint64_t counts[4],
+                                     uint32_t *inside) {
+  const __m256i vlo = _mm256_set1_epi32((int)lo), vhi = _mm256_set1_epi32((int)hi);
+  const __m256i vflag = _mm256_set1_epi32((int)flag);
+  const __m256i vstart = _mm256_set1_epi32((int)(lo + 1));
+  const __m256i vwidth = _mm256_set1_epi32((int)(hi - lo - 1));
+  // below_flag counts the keys under `flag`; the rest of the vectorised keys are flagged.
+  __m256i below = _mm256_setzero_si256(), equal_lo = below, equal_hi = below, below_flag = below;
+  size_t gathered = 0, i = 0;
+  for (; i + 8 <= count; i += 8) {
+    __m256i k = _mm256_loadu_si256((const __m256i *)(keys + i));
+    below = _mm256_sub_epi32(below, less_u32(k, vlo));
+    equal_lo = _mm256_sub_epi32(equal_lo, _mm256_cmpeq_epi32(k, vlo));
+    equal_hi = _mm256_sub_epi32(equal_hi, _mm256_cmpeq_epi32(k, vhi));
+    below_flag = _mm256_sub_epi32(below_flag, less_u32(k, vflag));
+    int mask = _mm256_movemask_ps(_mm256_castsi256_ps(less_u32(_mm256_sub_epi32(k, vstart), vwidth)));
+    if (mask) {
+      __m128i order = _mm_loadl_epi64((const __m128i *)compress_table[mask]);
+      __m256i packed = _mm256_permutevar8x32_epi32(k, _mm256_cvtepi8_epi32(order));
+      _mm256_storeu_si256((__m256i *)(inside + gathered), packed);
+      gathered += (size_t)__builtin_popcount((unsigned)mask);
+    }
+  }
+  uint32_t lanes[8];
+  uint64_t totals[4] = {0, 0, 0, 0};
+  __m256i sums[4] = {below, equal_lo, equal_hi, below_flag};
+  for (int s = 0; s < 4; s++) {
+    _mm256_storeu_si256((__m256i *)lanes, sums[s]);
+    for (int lane = 0; lane < 8; lane++) totals[s] += lanes[lane];
+  }
+  counts[0] += totals[0];
+  counts[1] += totals[1];
+  counts[2] += totals[2];
+  counts[3] += i - totals[3];
+  return gathered + tally_portable(keys + i, count - i, lo, hi, flag, counts, inside + gathered);
+}
+#endif
+
+size_t bonsai_tally_keys(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
+                         uint32_t flag, uint64_t counts[4], uint32_t *inside) {
+#if defined(__x86_64__)
+  if (has_avx2()) {
+    return tally_avx2(keys, count, lo, hi, flag, counts, inside);
+  }
+#endif
+  return tally_portable(keys, count, lo, hi, flag, counts, inside);
+}
+
+// ---- compare --------------------------------------------------------------------------
+
+static void compare_portable(const uint32_t *keys, size_t count, uint32_t threshold,
+                             uint64_t *below, uint64_t *equal) {
+  for (size_t word = 0; word < count / 64; word++) {
+    uint64_t b = 0, e = 0;
+    for (int j = 0; j < 64; j++) {
+      uint32_t key = keys[word * 64 + j];
+      b |= (uint64_t)(key < threshold) << j;
+      e |= (uint64_t)(key == threshold) << j;
+    }
+    below[word] = b;
+    if (equal) equal[word] = e;
+  }
+}
+
+#if defined(__x86_64__)
+BONSAI_AVX2 static void compare_avx2(const uint32_t *keys, size_t count, uint32_t threshold,
+                                     uint64_t *below, uint64_t *equal) {
+  const __m256i t = _mm256_set1_epi32((int)threshold);
+  for (size_t word = 0; word < count / 64; word++) {
+    uint64_t b = 0, e = 0;
+    for (int part = 0; part < 8; part++) {
+      __m256i k = _mm256_loadu_si256((const __m256i *)(keys + word * 64 + part * 8));
+      b |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(less_u32(k, t))) << (part * 8);
+      if (equal)
+        e |= (uint64_t)(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(k, t)))
+             << (part * 8);
+    }
+    below[word] = b;
+    if (equal) equal[word] = e;
+  }
+}
+#endif
+
+void bonsai_compare_keys(const uint32_t *keys, size_t count, uint32_t threshold,
+                         uint64_t *below, uint64_t *equal) {
+#if defined(__x86_64__)
+  if (has_avx2()) {
+    compare_avx2(keys, count, threshold, below, equal);
+    return;
+  }
+#endif
+  compare_portable(keys, count, threshold, below, equal);
+}
+
+// ---- zero -----------------------------------------------------------------------------
+
+static void zero_portable_32(uint32_t *values, size_t count, const uint64_t *kept) {
+  for (size_t i = 0; i < count; i++)
+    values[i] &= 0u - (uint32_t)((kept[i >> 6] >> (i & 63)) & 1);
+}
+
+static void zero_portable_16(uint16_t *values, size_t count, const uint64_t *kept) {
+  for (size_t i = 0; i < count; i++)
+    values[i] &= (uint16_t)(0u - (uint32_t)((kept[i >> 6] >> (i & 63)) & 1));
+}
+
+#if defined(__x86_64__)
+// Lane j of the result is all ones when bit j of the low 8 bits of `bits` is set.
+BONSAI_AVX2 static inline __m256i lanes_of_bits(uint32_t bits) {
+  const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  __m256i spread = _mm256_set1_epi32((int)bits);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(spread, select), select);
+}
+
+BONSAI_AVX2 static void zero_avx2_32(uint32_t *values, size_t count, const uint64_t *kept) {
+  size_t word = 0;
+  for (; (word + 1) * 64 <= count; word++) {
+    uint64_t bits = kept[word];
+    if (bits == ~(uint64_t)0) continue;
+    for (int part = 0; part < 8; part++) {
+      __m256i *target = (__m256i *)(values + word * 64 + part * 8);
+      __m256i keep = lanes_of_bits((uint32_t)(bits >> (part * 8)) & 0xFF);
+      _mm256_storeu_si256(target, _mm256_and_si256(_mm256_loadu_si256(target), keep));
+    }
+  }
+  zero_portable_32(values + word * 64, count - word * 64, kept + word);
+}
+#endif
+
+void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept) {
+#if defined(__x86_64__)
+  if (has_avx2()) {
+    zero_avx2_32(values, count, kept);
+    return;
+  }
+#endif
+  zero_portable_32(values, count, kept);
+}
+
+void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept) {
+  zero_portable_16(values, count, kept);
+}

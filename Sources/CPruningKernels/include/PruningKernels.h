@@ -1,0 +1,29 @@
+// The innermost loops of Bonsai's selection and pruning passes, over blocks of 32-bit keys
+// that already sit in cache. They are C because Swift cannot target instructions beyond the
+// baseline x86-64 of the build: each kernel has an AVX2 version, chosen at run time when the
+// processor has AVX2, and a portable one. Only Sources/Pruning/Selection calls them.
+#ifndef BONSAI_PRUNING_KERNELS_H
+#define BONSAI_PRUNING_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Counts the keys below `lo` (counts[0]), equal to `lo` (counts[1]), equal to `hi`
+/// (counts[2]) and at or above `flag` (counts[3]), adding to `counts`, and appends the keys
+/// strictly between `lo` and `hi` to `inside`, which must have room for `count + 8` keys
+/// (whole vectors are stored). Returns how many it appended.
+size_t bonsai_tally_keys(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
+                         uint32_t flag, uint64_t counts[4], uint32_t *inside);
+
+/// For `count` keys (a multiple of 64), writes one word per 64 keys: bit j of `below` is set
+/// when key j is below `threshold`, bit j of `equal` when it equals it (`equal` may be NULL).
+void bonsai_compare_keys(const uint32_t *keys, size_t count, uint32_t threshold,
+                         uint64_t *below, uint64_t *equal);
+
+/// Zeroes the 32-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
+void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept);
+
+/// Zeroes the 16-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
+void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept);
+
+#endif

@@ -1,0 +1,47 @@
+import CPruningKernels
+
+/// Swift faces of the C kernels (Sources/CPruningKernels): buffers in, checked sizes, no
+/// pointer arithmetic outside this file.
+enum Kernels {
+  /// Adds the counts of keys below `lo`, equal to `lo`, equal to `hi` and at or above
+  /// `flag` to `counts[0...3]`, and writes the keys strictly inside (lo, hi) to the front of
+  /// `inside`; returns how many. The corresponding C function is `bonsai_tally_keys`.
+  static func tally(
+    keys: UnsafeBufferPointer<UInt32>, lo: UInt32, hi: UInt32, flag: UInt32,
+    counts: UnsafeMutableBufferPointer<UInt64>, inside: UnsafeMutableBufferPointer<UInt32>
+  ) -> Int {
+    precondition(counts.count >= 4 && inside.count >= keys.count + 8, "no room to tally")
+    guard let base = keys.baseAddress, let target = inside.baseAddress,
+      let totals = counts.baseAddress
+    else { return 0 }
+    return bonsai_tally_keys(base, keys.count, lo, hi, flag, totals, target)
+  }
+
+  /// Writes one word per 64 keys (their count a multiple of 64): the bits of keys below
+  /// `threshold` to `below`, of keys equal to it to `equal` when given.
+  /// The corresponding C function is `bonsai_compare_keys`.
+  static func compare(
+    keys: UnsafeBufferPointer<UInt32>, threshold: UInt32,
+    below: UnsafeMutableBufferPointer<UInt64>, equal: UnsafeMutableBufferPointer<UInt64>?
+  ) {
+    precondition(keys.count % 64 == 0 && below.count >= keys.count / 64)
+    precondition(equal.map { $0.count >= keys.count / 64 } ?? true)
+    guard let base = keys.baseAddress, let belowBase = below.baseAddress else { return }
+    bonsai_compare_keys(base, keys.count, threshold, belowBase, equal?.baseAddress)
+  }
+
+  /// Zeroes the elements of `bytes` (each `elementSize` bytes: 4 or 2) whose bit in `kept` is
+  /// clear. The corresponding C functions are `bonsai_zero_pruned_32` and `…_16`.
+  static func zero(
+    _ bytes: UnsafeMutableRawBufferPointer, elementSize: Int, keeping kept: UnsafeBufferPointer<UInt64>
+  ) {
+    let count = bytes.count / elementSize
+    precondition(kept.count * 64 >= count, "mask shorter than the elements")
+    guard let base = bytes.baseAddress, let words = kept.baseAddress, count > 0 else { return }
+    switch elementSize {
+    case 4: bonsai_zero_pruned_32(base.assumingMemoryBound(to: UInt32.self), count, words)
+    case 2: bonsai_zero_pruned_16(base.assumingMemoryBound(to: UInt16.self), count, words)
+    default: preconditionFailure("no zeroing kernel for \(elementSize)-byte elements")
+    }
+  }
+}
