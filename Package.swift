@@ -31,7 +31,7 @@ let package = Package(
     ),
     .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
     .target(name: "TestSupport", path: "Sources/TestSupport"),
-    .testTarget(name: "PruningTests", dependencies: ["Pruning", "TestSupport"]),
+    .testTarget(name: "PruningTests", dependencies: ["Pruning", "CPruningKernels", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "TestSupport"]),
   ],

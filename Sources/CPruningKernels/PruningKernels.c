@@ -203,3 +203,19 @@ void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept)
 void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept) {
   zero_portable_16(values, count, kept);
 }
+
+// ---- portable entry points for the tests ----------------------------------------------
+
+size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
+                                  uint32_t flag, uint64_t counts[4], uint32_t *inside) {
+  return tally_portable(keys, count, lo, hi, flag, counts, inside);
+}
+
+void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t threshold,
+                                  uint64_t *below, uint64_t *equal) {
+  compare_portable(keys, count, threshold, below, equal);
+}
+
+void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept) {
+  zero_portable_32(values, count, kept);
+}

@@ -26,4 +26,12 @@ void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept)
 /// Zeroes the 16-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
 void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept);
 
+/// The portable versions of the kernels above, whatever the processor: the tests compare
+/// them with the dispatched ones, which on an AVX2 machine are the vector versions.
+size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
+                                  uint32_t flag, uint64_t counts[4], uint32_t *inside);
+void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t threshold,
+                                  uint64_t *below, uint64_t *equal);
+void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept);
+
 #endif

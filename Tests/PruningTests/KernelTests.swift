@@ -1,0 +1,77 @@
+// The C kernels: the dispatched versions (AVX2 on machines that have it) against the
+// portable ones and against plain Swift, on random keys with many ties and on every length
+// around the vector width.
+
+import CPruningKernels
+import Testing
+import TestSupport
+
+@Suite struct KernelTests {
+  /// Keys drawn from a few values around `center`, so that every comparison is exercised.
+  func keys(_ count: Int, seed: UInt64) -> [UInt32] {
+    var generator = SeededGenerator(seed: seed)
+    let values: [UInt32] = [
+      0x8000_0000, 0xBF00_0000, 0xBF00_0001, 0xBF00_0002, 0xBF00_0003, 0xFF80_0000, 0xFFC0_0000,
+    ]
+    return (0 ..< count).map { _ in values[Int.random(in: 0 ..< values.count, using: &generator)] }
+  }
+
+  @Test(arguments: [0, 1, 7, 8, 9, 63, 64, 65, 1000, 1024])
+  func tallyMatchesPortableAndSwift(count: Int) {
+    let input = keys(count, seed: UInt64(count))
+    let (lo, hi, flag): (UInt32, UInt32, UInt32) = (0xBF00_0000, 0xBF00_0003, 0xFF80_0000)
+    var fast = [UInt64](repeating: 0, count: 4)
+    var portable = [UInt64](repeating: 0, count: 4)
+    var fastInside = [UInt32](repeating: 0, count: count + 8)
+    var portableInside = [UInt32](repeating: 0, count: count + 8)
+    let fastCount = bonsai_tally_keys(input, count, lo, hi, flag, &fast, &fastInside)
+    let portableCount = bonsai_tally_keys_portable(
+      input, count, lo, hi, flag, &portable, &portableInside)
+    let expectedInside = input.filter { $0 > lo && $0 < hi }
+    #expect(fast == portable)
+    let below = UInt64(input.filter { $0 < lo }.count)
+    let equalLo = UInt64(input.filter { $0 == lo }.count)
+    let equalHi = UInt64(input.filter { $0 == hi }.count)
+    let flagged = UInt64(input.filter { $0 >= flag }.count)
+    let expected: [UInt64] = [below, equalLo, equalHi, flagged]
+    #expect(fast == expected)
+    #expect(Array(fastInside[0 ..< fastCount]) == expectedInside)
+    #expect(Array(portableInside[0 ..< portableCount]) == expectedInside)
+  }
+
+  @Test(arguments: [64, 128, 1024])
+  func compareMatchesPortableAndSwift(count: Int) {
+    let input = keys(count, seed: 99 + UInt64(count))
+    let threshold: UInt32 = 0xBF00_0001
+    var below = [UInt64](repeating: 0, count: count / 64)
+    var equal = below
+    var portableBelow = below
+    var portableEqual = below
+    bonsai_compare_keys(input, count, threshold, &below, &equal)
+    bonsai_compare_keys_portable(input, count, threshold, &portableBelow, &portableEqual)
+    #expect(below == portableBelow && equal == portableEqual)
+    for (index, key) in input.enumerated() {
+      #expect((below[index / 64] >> UInt64(index % 64)) & 1 == (key < threshold ? 1 : 0))
+      #expect((equal[index / 64] >> UInt64(index % 64)) & 1 == (key == threshold ? 1 : 0))
+    }
+  }
+
+  @Test(arguments: [1, 63, 64, 65, 200, 1024])
+  func zeroingMatchesPortableAndSwift(count: Int) {
+    var generator = SeededGenerator(seed: UInt64(count) * 7)
+    let words = (0 ..< (count + 63) / 64).map { _ in UInt64.random(in: 0 ... .max, using: &generator) }
+    let values = (0 ..< count).map { _ in UInt32.random(in: 1 ... .max, using: &generator) }
+    var fast = values
+    var portable = values
+    var half = values.map { UInt16(truncatingIfNeeded: $0) | 1 }
+    bonsai_zero_pruned_32(&fast, count, words)
+    bonsai_zero_pruned_32_portable(&portable, count, words)
+    bonsai_zero_pruned_16(&half, count, words)
+    for index in 0 ..< count {
+      let kept = (words[index / 64] >> UInt64(index % 64)) & 1 == 1
+      #expect(fast[index] == (kept ? values[index] : 0))
+      #expect(half[index] == (kept ? UInt16(truncatingIfNeeded: values[index]) | 1 : 0))
+    }
+    #expect(fast == portable)
+  }
+}
