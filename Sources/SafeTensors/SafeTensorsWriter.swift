@@ -215,6 +215,21 @@ public final class SafeTensorsWriter {
     }
   }
 
+  /// The temporary files that writers of `path` left behind when they were killed: those
+  /// named for `path` whose process no longer runs. A writer that is still running (this
+  /// process included) is never listed.
+  public static func leftoverTemporaryFiles(for path: String) -> [String] {
+    let (directory, basename) = split(path)
+    let prefix = ".\(basename)\(temporaryFilePrefix)"
+    return SystemCalls.directoryEntries(directory).compactMap { name in
+      guard name.hasPrefix(prefix),
+        let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
+        !SystemCalls.processIsRunning(pid)
+      else { return nil }
+      return directory == "/" ? "/\(name)" : "\(directory)/\(name)"
+    }
+  }
+
   /// The directory (`.` when `path` has none) and the file name of `path`.
   private static func split(_ path: String) -> (directory: String, basename: String) {
     guard let slash = path.lastIndex(of: "/") else { return (".", path) }

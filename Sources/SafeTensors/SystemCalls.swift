@@ -113,6 +113,27 @@ enum SystemCalls {
     _ = unlink(path)
   }
 
+  /// Whether a process with this ID exists (signal 0 reaches it, or it belongs to another
+  /// user). The corresponding C function is `kill`.
+  static func processIsRunning(_ pid: Int32) -> Bool {
+    pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+  }
+
+  /// The names in a directory (none when it cannot be read). The corresponding C functions
+  /// are `opendir`, `readdir` and `closedir`.
+  static func directoryEntries(_ path: String) -> [String] {
+    guard let directory = opendir(path) else { return [] }
+    defer { closedir(directory) }
+    var names = [String]()
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+  }
+
   /// The calling process's id. The corresponding C function is `getpid`.
   static func processID() -> Int32 {
     getpid()

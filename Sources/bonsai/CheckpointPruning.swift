@@ -1,3 +1,4 @@
+import Foundation
 import Pruning
 import SafeTensors
 
@@ -54,6 +55,14 @@ struct CheckpointPruning {
   {
     guard !SamePath.same(input, output) else {
       throw .usage("output \(output) is the input file: Bonsai never writes to its input")
+    }
+    for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
+      do {
+        try FileManager.default.removeItem(atPath: leftover)
+        Terminal.standardError.write("bonsai: removed \(leftover), left by an interrupted run\n")
+      } catch {
+        Terminal.standardError.write("bonsai: cannot remove \(leftover), left by an interrupted run\n")
+      }
     }
     var metadata = file.metadata
     metadata["bonsai.version"] = Bonsai.version
