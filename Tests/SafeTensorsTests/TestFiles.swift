@@ -4,26 +4,6 @@ import Foundation
 import SafeTensors
 import TestSupport
 
-/// The bytes of a file: the 8-byte little-endian length of `header`, `header`, `data`.
-func fileBytes(header: [UInt8], data: [UInt8] = []) -> [UInt8] {
-  lengthPrefix(UInt64(header.count)) + header + data
-}
-
-/// The bytes of a file whose header is the UTF-8 of `header`.
-func fileBytes(header: String, data: [UInt8] = []) -> [UInt8] {
-  fileBytes(header: Array(header.utf8), data: data)
-}
-
-/// `value` as 8 little-endian bytes.
-func lengthPrefix(_ value: UInt64) -> [UInt8] {
-  (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
-}
-
-/// A header entry in the file's JSON syntax.
-func entry(_ name: String, _ dtype: String, _ shape: String, _ offsets: String) -> String {
-  #""\#(name)":{"dtype":"\#(dtype)","shape":\#(shape),"data_offsets":\#(offsets)}"#
-}
-
 /// Writes `bytes` to `path`, replacing it.
 func writeRaw(_ bytes: [UInt8], to path: String) throws {
   try Data(bytes).write(to: URL(fileURLWithPath: path))
