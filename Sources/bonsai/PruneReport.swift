@@ -1,9 +1,9 @@
 import Pruning
 
 /// The JSON report `bonsai prune --report` writes: every tensor of the file, pruned or not.
-struct PruneReport: Codable {
+struct PruneReport: Encodable {
   /// The options a run used.
-  struct Config: Codable {
+  struct Config: Encodable {
     let sparsity: Double
     let metric: String
     let granularity: String
@@ -21,7 +21,7 @@ struct PruneReport: Codable {
   }
 
   /// One tensor of the file.
-  struct Tensor: Codable {
+  struct Tensor: Encodable {
     let name: String
     let shape: [Int]
     let dtype: String
@@ -39,17 +39,20 @@ struct PruneReport: Codable {
     }
   }
 
-  let totalParams: Int
-  let totalNonzero: Int
-  let overallSparsity: Double
+  let totals: CheckpointTotals
   let config: Config
   let tensors: [Tensor]
 
   enum CodingKeys: String, CodingKey {
     case config, tensors
-    case totalParams = "total_params"
-    case totalNonzero = "total_nonzero"
-    case overallSparsity = "overall_sparsity"
+  }
+
+  /// The totals, then the config and the tensors, all at the top level.
+  func encode(to encoder: any Encoder) throws {
+    try totals.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(config, forKey: .config)
+    try container.encode(tensors, forKey: .tensors)
   }
 
   /// The report of a run's outcomes.
@@ -62,9 +65,29 @@ struct PruneReport: Codable {
         nonzeroParams: outcome.nonzeroAfter,
         sparsity: total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total))
     }
-    totalParams = tensors.reduce(0) { $0 + $1.totalParams }
-    totalNonzero = tensors.reduce(0) { $0 + $1.nonzeroParams }
-    overallSparsity = totalParams == 0 ? 0 : Double(totalParams - totalNonzero) / Double(totalParams)
+    totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
     self.config = config
+  }
+}
+
+/// Parameter totals over every tensor of a checkpoint, shared by `bonsai prune --report`
+/// and `bonsai report --json`: `total_params`, `total_nonzero`, `overall_sparsity`.
+struct CheckpointTotals: Encodable {
+  let totalParams: Int
+  let totalNonzero: Int
+  let overallSparsity: Double
+
+  enum CodingKeys: String, CodingKey {
+    case totalParams = "total_params"
+    case totalNonzero = "total_nonzero"
+    case overallSparsity = "overall_sparsity"
+  }
+
+  /// The totals of per-tensor (total, nonzero) counts.
+  init(_ counts: [(total: Int, nonzero: Int)]) {
+    totalParams = counts.reduce(0) { $0 + $1.total }
+    totalNonzero = counts.reduce(0) { $0 + $1.nonzero }
+    overallSparsity =
+      totalParams == 0 ? 0 : Double(totalParams - totalNonzero) / Double(totalParams)
   }
 }

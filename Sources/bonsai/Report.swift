@@ -30,9 +30,9 @@ extension Bonsai {
 }
 
 /// What `bonsai report` says of a checkpoint.
-struct CheckpointReport: Codable {
+struct CheckpointReport: Encodable {
   /// One tensor: its counts, and for F32, F16 and BF16 the statistics of |w|.
-  struct Tensor: Codable {
+  struct Tensor: Encodable {
     let name: String
     let shape: [Int]
     let dtype: String
@@ -52,16 +52,19 @@ struct CheckpointReport: Codable {
   }
 
   let file: String
-  let totalParams: Int
-  let totalNonzero: Int
-  let overallSparsity: Double
+  let totals: CheckpointTotals
   let tensors: [Tensor]
 
   enum CodingKeys: String, CodingKey {
     case file, tensors
-    case totalParams = "total_params"
-    case totalNonzero = "total_nonzero"
-    case overallSparsity = "overall_sparsity"
+  }
+
+  /// The file and the totals, then the tensors, all at the top level.
+  func encode(to encoder: any Encoder) throws {
+    try totals.encode(to: encoder)
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(file, forKey: .file)
+    try container.encode(tensors, forKey: .tensors)
   }
 
   /// The report of every tensor of `file`, read in place.
@@ -80,9 +83,7 @@ struct CheckpointReport: Codable {
       file.release(info)
       return tensor
     }
-    totalParams = tensors.reduce(0) { $0 + $1.totalParams }
-    totalNonzero = tensors.reduce(0) { $0 + $1.nonzeroParams }
-    overallSparsity = totalParams == 0 ? 0 : Double(totalParams - totalNonzero) / Double(totalParams)
+    totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
   }
 
   /// The report as a table and a summary line.
@@ -103,7 +104,7 @@ struct CheckpointReport: Codable {
     return TextTable.render(
       header: ["tensor", "shape", "dtype", "sparsity", "min|w|", "max|w|", "mean|w|", "median|w|", "std|w|", ""],
       rows: rows)
-      + "\(tensors.count) tensors; \(totalNonzero) of \(totalParams) weights nonzero, "
-      + "overall sparsity \(Percent(overallSparsity))\n"
+      + "\(tensors.count) tensors; \(totals.totalNonzero) of \(totals.totalParams) weights "
+      + "nonzero, overall sparsity \(Percent(totals.overallSparsity))\n"
   }
 }
