@@ -30,7 +30,8 @@ extension Bonsai {
         out.write("Every metric and granularity at sparsity \(sparsity), matrices only:\n")
         out.write(try matrix(model))
 
-        let directory = try folder ?? Self.temporaryFolder()
+        let directory = try Self.createFolder(
+          folder ?? NSTemporaryDirectory() + "bonsai-demo-" + UUID().uuidString)
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let input = directory + "/example.safetensors"
         let output = directory + "/example-pruned.safetensors"
@@ -71,13 +72,12 @@ extension Bonsai {
       return TextTable.render(header: ["metric", "granularity", "sparsity", "nonzero", "time"], rows: rows)
     }
 
-    /// A new folder under the system's temporary directory.
-    private static func temporaryFolder() throws(CommandLineError) -> String {
-      let path = NSTemporaryDirectory() + "bonsai-demo-" + UUID().uuidString
+    /// Creates `path` (and its parents) unless it exists, and returns it.
+    private static func createFolder(_ path: String) throws(CommandLineError) -> String {
       do {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
       } catch {
-        throw .failure("cannot create a temporary folder \(path): \(error.localizedDescription)")
+        throw .failure("cannot create the folder \(path): \(error.localizedDescription)")
       }
       return path
     }

@@ -108,7 +108,10 @@ struct PruneCommandTests {
   }
 
   @Test func demoRuns() throws {
-    let result = try BonsaiProcess.run(["demo", "--sparsity", "0.5"])
+    let folder = try TemporaryFolder()
+    let kept = folder.file("new/demo")
+    let result = try BonsaiProcess.run(["demo", "--sparsity", "0.5", "--folder", kept])
+    #expect(FileManager.default.fileExists(atPath: kept + "/example-pruned.safetensors"))
     #expect(result.status == 0, "\(result.standardError)")
     for metric in ["l1", "l2", "taylor", "random"] { #expect(result.standardOutput.contains(metric)) }
     #expect(result.standardOutput.contains("$ bonsai prune"))
