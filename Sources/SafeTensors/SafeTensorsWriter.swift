@@ -42,6 +42,13 @@ public final class SafeTensorsWriter {
   private let tensors: [(header: TensorHeader, offsets: Range<Int>)]
   private let declaredBytes: Int
   private var appendedBytes = 0
+  /// The file offset of the first data byte (after the header).
+  private let dataStart: Int
+  /// Bytes of the file handed to the kernel for writing back so far.
+  private var writebackStarted = 0
+  /// Writeback is started every this many bytes, so that the disk writes while the caller
+  /// computes the next tensor and `finish()`'s sync has little left to wait for.
+  private static let writebackStep = 32 << 20
   private var state = State.writing
 
   /// Creates `<dir>/.<basename>.bonsai-tmp-<pid>-<random>` next to `path` and writes the
@@ -111,6 +118,7 @@ public final class SafeTensorsWriter {
     self.fd = fd
     self.tensors = planned
     self.declaredBytes = end
+    self.dataStart = prefix.count
   }
 
   deinit {
@@ -140,6 +148,11 @@ public final class SafeTensorsWriter {
       throw .cannotWrite(path: path, errno: error.code)
     }
     appendedBytes += bytes.count
+    let written = dataStart + appendedBytes
+    if written - writebackStarted >= Self.writebackStep {
+      SystemCalls.startWriteback(fd, writebackStarted ..< written)
+      writebackStarted = written
+    }
   }
 
   /// Checks that every declared byte was appended, syncs the file to disk (`fsync`),

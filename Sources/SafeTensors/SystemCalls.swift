@@ -113,6 +113,14 @@ enum SystemCalls {
     _ = unlink(path)
   }
 
+  /// Starts writing `range` of the file back to disk without waiting, and lets its pages
+  /// leave the page cache once written. On Linux, `posix_fadvise` with
+  /// `POSIX_FADV_DONTNEED` starts the writeback of dirty pages (as `sync_file_range` would)
+  /// and drops the clean ones. Advice only: failure changes nothing.
+  static func startWriteback(_ fd: Int32, _ range: Range<Int>) {
+    _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
+  }
+
   /// Whether a process with this ID exists (signal 0 reaches it, or it belongs to another
   /// user). The corresponding C function is `kill`.
   static func processIsRunning(_ pid: Int32) -> Bool {
