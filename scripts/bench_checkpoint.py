@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Whole-checkpoint benchmark: `bonsai prune` against `cp` and a Python safetensors + numpy
-script doing the same pruning, on a generated checkpoint of several GB made of ~180 MB
+"""Whole-checkpoint benchmark: `bonsai prune` against `cp` (with and without syncing the copy,
+as Bonsai syncs its output before renaming it) and a Python safetensors + numpy script doing
+the same pruning, on a generated checkpoint of several GB made of ~180 MB
 tensors. Reports wall times (median of repeats) and peak resident memory (/usr/bin/time -v).
 
 Usage: bench_checkpoint.py PATH/TO/bonsai FOLDER [TENSORS] [REPEATS]
@@ -85,6 +86,7 @@ open(script, "w").write(PYTHON_PRUNE)
 results = {}
 for name, command in [
     ("cp", ["cp", source, target]),
+    ("cp_fsync", ["sh", "-c", 'cp "$0" "$1" && sync "$1"', source, target]),
     ("bonsai", [bonsai, "prune", source, "-o", target, "--sparsity", "0.5", "--quiet"]),
     ("python", [sys.executable, script, source, target]),
 ]:
@@ -100,6 +102,7 @@ tensor_mb = shape[0] * shape[1] * 4 / 1e6
 print(json.dumps({"checkpoint_gb": round(size_gb, 2), "tensor_mb": round(tensor_mb, 1),
                   "results": results}, indent=2))
 print(f"bonsai / cp = {results['bonsai']['seconds'] / results['cp']['seconds']:.2f}; "
+      f"bonsai / (cp + fsync) = {results['bonsai']['seconds'] / results['cp_fsync']['seconds']:.2f}; "
       f"python / bonsai = {results['python']['seconds'] / results['bonsai']['seconds']:.2f}; "
       f"bonsai peak RSS {results['bonsai']['peak_rss_mb']:.0f} MB "
       f"(bound 3 × {tensor_mb:.0f} + 100 = {3 * tensor_mb + 100:.0f} MB)")
