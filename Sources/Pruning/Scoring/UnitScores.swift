@@ -14,7 +14,7 @@ enum UnitScores {
   /// Rows are split into this many bands at most when scoring columns.
   static let columnBands = 8
   /// The scratch block used to score columns holds about this many floats.
-  static let columnBlockFloats = 1 << 15
+  static let columnBlockFloats = 1 << 16
 
   /// The score of every row (or column) of `values`, a row-major `rows × columns` matrix.
   static func scores<Scalar: PrunableScalar>(
@@ -74,9 +74,15 @@ enum UnitScores {
           for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
             let count = min(blockRows, bandRows.upperBound - first)
             let start = first * columns
-            for index in 0 ..< count * columns {
-              let weight = Double(values[start + index].widened)
-              block[index] = kind == .l1 ? abs(weight) : weight * weight
+            if kind == .l1 {
+              for index in 0 ..< count * columns {
+                block[index] = Double(abs(values[start + index].widened))
+              }
+            } else {
+              for index in 0 ..< count * columns {
+                let weight = Double(values[start + index].widened)
+                block[index] = weight * weight
+              }
             }
             ones.withUnsafeBufferPointer { ones in
               total.withUnsafeMutableBufferPointer { total in
