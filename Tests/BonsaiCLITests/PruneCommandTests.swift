@@ -118,3 +118,28 @@ struct PruneCommandTests {
     #expect(result.standardOutput.contains("$ bonsai report"))
   }
 }
+
+@Suite("progress display")
+struct ProgressTests {
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
+  func barOnATerminalLinesOtherwise() throws {
+    let folder = try TemporaryFolder()
+    let input = folder.file("m.safetensors")
+    try writeCheckpoint(input, floats: [("a.weight", [4, 4], Array(repeating: 1, count: 16)), ("b", [2], [1, 2])])
+    // Under script(1) the command's stderr is a terminal: a bar redrawn with carriage returns.
+    let command = "\(BonsaiProcess.binary) prune \(input) -o \(folder.file("o.safetensors"))"
+    let terminal = Process()
+    terminal.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    terminal.arguments = ["-qec", command, "/dev/null"]
+    let output = Pipe()
+    terminal.standardOutput = output
+    try terminal.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    terminal.waitUntilExit()
+    #expect(terminal.terminationStatus == 0, "\(text)")
+    #expect(text.contains("\r[") && text.contains("2/2 tensors"), "\(text)")
+    // Without a terminal: one plain line per tensor.
+    let plain = try BonsaiProcess.run(["prune", input, "-o", folder.file("p.safetensors")])
+    #expect(plain.standardError == "[1/2] pruned a.weight\n[2/2] copied b\n")
+  }
+}
