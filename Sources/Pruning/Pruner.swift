@@ -31,7 +31,8 @@ public struct Pruner: Sendable, Hashable {
   /// - Throws: `PruningError` for an empty tensor, a granularity its rank cannot take,
   ///   `minNonzero` above its element count, or non-finite weights; the tensor is then
   ///   unchanged.
-  /// - Complexity: O(n); extra memory about n/32 bytes for the mask.
+  /// - Complexity: O(n); extra memory n/8 bytes for the mask (one bit per weight) and, while
+  ///   selecting, at most n/8 candidate keys.
   @discardableResult
   public func prune(_ tensor: inout WeightTensor) throws(PruningError) -> PruningMask {
     let (name, shape) = (tensor.name, tensor.shape)

@@ -43,6 +43,7 @@ struct FaultTests {
     #expect(full.status == 0, "\(full.standardError)")
     let complete = try Data(contentsOf: URL(fileURLWithPath: output))
 
+    var killsMidWrite = 0
     for (index, fraction) in [0.1, 0.3, 0.5, 0.7, 0.9].enumerated() {
       let keepPrevious = index % 2 == 0
       if keepPrevious {
@@ -58,6 +59,7 @@ struct FaultTests {
       usleep(useconds_t(duration * fraction * 1_000_000))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
+      if !temporaryFiles(folder).isEmpty { killsMidWrite += 1 }
       if FileManager.default.fileExists(atPath: output) {
         // Either the previous file untouched, or (if the run finished first) a new complete
         // one, which for the same input and options has the same bytes.
@@ -66,6 +68,8 @@ struct FaultTests {
         #expect(!keepPrevious, "the previous output vanished (kill at \(fraction))")
       }
     }
+
+    #expect(killsMidWrite > 0, "no kill landed while the output was being written")
 
     // The next run removes what the killed runs left and says so.
     let leftovers = temporaryFiles(folder)
@@ -76,6 +80,26 @@ struct FaultTests {
     }
     #expect(temporaryFiles(folder).isEmpty)
     #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == complete)
+  }
+
+  @Test func leftoversOfDeadWritersAreRemovedAndLiveOnesKept() throws {
+    let folder = try TemporaryFolder()
+    let input = folder.file("in.safetensors")
+    try writeCheckpoint(input, floats: [("w", [2, 2], [1, 2, 3, 4])])
+    // A process that has exited stands for a killed writer; this test process for a live one.
+    let finished = Process()
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try finished.run()
+    finished.waitUntilExit()
+    let dead = ".out.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(finished.processIdentifier)-1a2b"
+    let live = ".out.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(getpid())-3c4d"
+    let other = ".other.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(finished.processIdentifier)-5e6f"
+    for name in [dead, live, other] { try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder.file(name))) }
+
+    let result = try BonsaiProcess.run(["prune", input, "-o", folder.file("out.safetensors"), "--quiet"])
+    #expect(result.status == 0, "\(result.standardError)")
+    #expect(result.standardError == "bonsai: removed \(folder.file(dead)), left by an interrupted run\n")
+    #expect(folder.contents == [live, other, "in.safetensors", "out.safetensors"].sorted())
   }
 
   /// Whether this process may mount a tmpfs (root in a sandbox that allows it).
