@@ -152,7 +152,7 @@ enum HeaderParser {
     }
     guard let dtype else { throw invalid("missing field \"dtype\"") }
     guard let shape else { throw invalid("missing field \"shape\"") }
-    guard let offsets, offsets.count == 2 else { throw invalid("missing field \"data_offsets\"") }
+    guard let offsets else { throw invalid("missing field \"data_offsets\"") }
     return ParsedHeader.Entry(
       name: name, dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
   }

@@ -36,7 +36,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
   case headerNotUTF8(path: String, offset: Int)
   /// The header is not valid JSON; `offset` is the file offset where parsing failed.
   case invalidJSON(path: String, offset: Int, problem: String)
-  /// The header is JSON but not a safetensors header (not an object, a duplicate name…).
+  /// The header is JSON but not a safetensors header: not an object.
   case invalidHeader(path: String, problem: String)
   /// The `"__metadata__"` entry is not an object of strings to strings.
   case invalidMetadata(path: String, problem: String)

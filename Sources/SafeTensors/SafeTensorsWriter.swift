@@ -21,8 +21,9 @@
 /// ```
 ///
 /// On any error, on ``abandon()``, or when the writer is released before ``finish()``, the
-/// temporary file is removed and an existing destination is left untouched. Using the
-/// writer after `finish()`, `abandon()` or a thrown error is a programmer error and traps.
+/// temporary file is removed and an existing destination is left untouched. Calling
+/// `append` or `finish` after `finish()`, `abandon()` or a thrown error is a programmer
+/// error and traps; `abandon()` then does nothing.
 public final class SafeTensorsWriter {
   /// What the temporary file's name contains, after `.` and the destination's file name and
   /// before `<pid>-<random>`: `.model.safetensors.bonsai-tmp-1234-9f86d081884c7d65`.
@@ -30,8 +31,9 @@ public final class SafeTensorsWriter {
   public static let temporaryFilePrefix = ".bonsai-tmp-"
 
   private enum State {
+    /// Bytes may be appended.
     case writing
-    case finished
+    /// Finished, abandoned or failed: the temporary file is gone or renamed.
     case closed
   }
 
@@ -192,7 +194,7 @@ public final class SafeTensorsWriter {
       SystemCalls.removeFile(temporaryPath)
       throw .cannotReplace(path: path, errno: error.code)
     }
-    state = .finished
+    state = .closed
     try syncDirectory()
   }
 

@@ -113,10 +113,10 @@ enum SystemCalls {
     _ = unlink(path)
   }
 
-  /// Starts writing `range` of the file back to disk without waiting, and lets its pages
-  /// leave the page cache once written. On Linux, `posix_fadvise` with
-  /// `POSIX_FADV_DONTNEED` starts the writeback of dirty pages (as `sync_file_range` would)
-  /// and drops the clean ones. Advice only: failure changes nothing.
+  /// Starts writing `range` of the file back to disk without waiting. On Linux,
+  /// `posix_fadvise` with `POSIX_FADV_DONTNEED` starts the writeback of the range's dirty
+  /// pages (as `sync_file_range` would); it drops only pages already clean, so freshly
+  /// written ones stay cached. Advice only: failure changes nothing.
   static func startWriteback(_ fd: Int32, _ range: Range<Int>) {
     _ = posix_fadvise(fd, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
   }

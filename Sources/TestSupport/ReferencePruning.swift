@@ -22,7 +22,7 @@ public enum ReferenceMetric: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// What one unit is, as the rules state it (mirrors the library's granularities).
-public enum ReferenceGranularity: Sendable, Hashable, CaseIterable {
+public enum ReferenceGranularity: Sendable, Hashable {
   case unstructured, rows, columns
 }
 

@@ -36,28 +36,6 @@ struct BonsaiProcess {
   }
 }
 
-/// A temporary folder for one test, removed when the test ends.
-final class TemporaryFolder {
-  let path: String
-
-  init() throws {
-    path = NSTemporaryDirectory() + "bonsai-cli-test-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-
-  deinit {
-    try? FileManager.default.removeItem(atPath: path)
-  }
-
-  /// A path inside the folder.
-  func file(_ name: String) -> String { path + "/" + name }
-
-  /// The names of the files in the folder.
-  var contents: [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
-  }
-}
-
 /// Writes a checkpoint of F32 tensors (and optionally raw tensors of other dtypes).
 func writeCheckpoint(
   _ path: String, floats: [(String, [Int], [Float])], raw: [(String, DType, [Int], [UInt8])] = [],

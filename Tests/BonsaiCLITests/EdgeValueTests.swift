@@ -1,12 +1,13 @@
 import Foundation
 import SafeTensors
 import Testing
+import TestSupport
 
 /// Edge shapes and sparsities through the built binary, each with its documented outcome.
 @Suite("edge values on the command line")
 struct EdgeValueTests {
   /// A checkpoint of a zero-sized tensor, a scalar, a 1×1 and a 1×5 matrix.
-  func edgeCheckpoint(_ folder: TemporaryFolder) throws -> String {
+  func edgeCheckpoint(_ folder: TemporaryDirectory) throws -> String {
     let path = folder.file("edge.safetensors")
     try writeCheckpoint(
       path,
@@ -31,7 +32,7 @@ struct EdgeValueTests {
     ("0.9999999", [5, 0, 0, 0, 0]),
   ])
   func everyTensorHasADefinedOutcome(sparsity: String, row: [Float]) throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = try edgeCheckpoint(folder)
     let output = folder.file("out.safetensors")
     let result = try BonsaiProcess.run([
@@ -48,7 +49,7 @@ struct EdgeValueTests {
 
   @Test func minNonzeroCapsWhatIsPruned() throws {
     // floor(0.9 × 5) = 4, capped at 5 − 3 = 2 so that 3 weights survive.
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = try edgeCheckpoint(folder)
     let output = folder.file("out.safetensors")
     let result = try BonsaiProcess.run([

@@ -25,12 +25,12 @@ struct FaultTests {
   }
 
   /// The names in `folder` that are Bonsai's temporary files.
-  func temporaryFiles(_ folder: TemporaryFolder) -> [String] {
-    folder.contents.filter { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }
+  func temporaryFiles(_ folder: TemporaryDirectory) throws -> [String] {
+    try folder.entries().filter { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }
   }
 
   @Test func killedAtAnyPointLeavesNoPartialOutput() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("in.safetensors")
     try bigCheckpoint(input, tensors: 10)  // 240 MiB
     let output = folder.file("out.safetensors")
@@ -59,7 +59,7 @@ struct FaultTests {
       usleep(useconds_t(duration * fraction * 1_000_000))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
-      if !temporaryFiles(folder).isEmpty { killsMidWrite += 1 }
+      if try !temporaryFiles(folder).isEmpty { killsMidWrite += 1 }
       if FileManager.default.fileExists(atPath: output) {
         // Either the previous file untouched, or (if the run finished first) a new complete
         // one, which for the same input and options has the same bytes.
@@ -72,18 +72,18 @@ struct FaultTests {
     #expect(killsMidWrite > 0, "no kill landed while the output was being written")
 
     // The next run removes what the killed runs left and says so.
-    let leftovers = temporaryFiles(folder)
+    let leftovers = try temporaryFiles(folder)
     let next = try BonsaiProcess.run(arguments)
     #expect(next.status == 0, "\(next.standardError)")
     for leftover in leftovers {
       #expect(next.standardError.contains("removed \(folder.path)/\(leftover)"))
     }
-    #expect(temporaryFiles(folder).isEmpty)
+    #expect(try temporaryFiles(folder).isEmpty)
     #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == complete)
   }
 
   @Test func leftoversOfDeadWritersAreRemovedAndLiveOnesKept() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("in.safetensors")
     try writeCheckpoint(input, floats: [("w", [2, 2], [1, 2, 3, 4])])
     // A process that has exited stands for a killed writer; this test process for a live one.
@@ -99,12 +99,12 @@ struct FaultTests {
     let result = try BonsaiProcess.run(["prune", input, "-o", folder.file("out.safetensors"), "--quiet"])
     #expect(result.status == 0, "\(result.standardError)")
     #expect(result.standardError == "bonsai: removed \(folder.file(dead)), left by an interrupted run\n")
-    #expect(folder.contents == [live, other, "in.safetensors", "out.safetensors"].sorted())
+    #expect((try folder.entries()) == [live, other, "in.safetensors", "out.safetensors"].sorted())
   }
 
   /// Whether this process may mount a tmpfs (root in a sandbox that allows it).
   static let canMount: Bool = {
-    guard getuid() == 0, let folder = try? TemporaryFolder() else { return false }
+    guard getuid() == 0, let folder = try? TemporaryDirectory() else { return false }
     let mounted = mount("tmpfs", folder.path, "tmpfs", 0, "size=1m") == 0
     if mounted { umount(folder.path) }
     return mounted
@@ -112,16 +112,16 @@ struct FaultTests {
 
   @Test(.enabled(if: canMount, "needs root and a sandbox that allows a tmpfs mount"))
   func diskFullFailsCleanly() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("in.safetensors")
     try bigCheckpoint(input, tensors: 1)  // 24 MiB
-    let small = try TemporaryFolder()
+    let small = try TemporaryDirectory()
     #expect(mount("tmpfs", small.path, "tmpfs", 0, "size=4m") == 0)
     defer { umount(small.path) }
     let result = try BonsaiProcess.run(["prune", input, "-o", small.file("out.safetensors")])
     #expect(result.status == 1)
     #expect(result.standardError.contains("no space left on device"), "\(result.standardError)")
     #expect(result.standardError.contains(small.file("out.safetensors")))
-    #expect(small.contents.isEmpty, "nothing left on the full disk: \(small.contents)")
+    #expect((try small.entries()).isEmpty, "nothing left on the full disk: \((try small.entries()))")
   }
 }

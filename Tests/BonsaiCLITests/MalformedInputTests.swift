@@ -9,7 +9,7 @@ import TestSupport
 struct MalformedInputTests {
   @Test(arguments: malformedCases)
   func rejectedByReportAndPrune(_ malformed: MalformedCase) throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("bad.safetensors")
     try Data(malformed.bytes).write(to: URL(fileURLWithPath: input))
     for arguments in [["report", input], ["prune", input, "-o", folder.file("out.safetensors")]] {
@@ -18,7 +18,7 @@ struct MalformedInputTests {
       #expect(result.standardError.hasPrefix("bonsai: error: \(input): "), "\(result.standardError)")
       #expect(result.standardError.contains(malformed.message), "\(result.standardError)")
       #expect(result.standardError.filter { $0 == "\n" }.count == 1, "one line")
-      #expect(folder.contents == ["bad.safetensors"], "nothing written")
+      #expect((try folder.entries()) == ["bad.safetensors"], "nothing written")
     }
   }
 }

@@ -6,7 +6,7 @@ import TestSupport
 @Suite("bonsai prune, report and demo through the built binary")
 struct PruneCommandTests {
   /// A checkpoint with one selected matrix, one embedding, one vector and an I64 tensor.
-  func checkpoint(in folder: TemporaryFolder) throws -> String {
+  func checkpoint(in folder: TemporaryDirectory) throws -> String {
     let path = folder.file("model.safetensors")
     var generator = SeededGenerator(seed: 11)
     try writeCheckpoint(
@@ -21,7 +21,7 @@ struct PruneCommandTests {
   }
 
   @Test func prunesTheDefaultSelectionExactly() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = try checkpoint(in: folder)
     let inputBytes = try Data(contentsOf: URL(fileURLWithPath: input))
     let output = folder.file("pruned.safetensors")
@@ -49,11 +49,11 @@ struct PruneCommandTests {
     #expect(file.metadata["owner"] == "test")
     #expect(file.metadata["bonsai.sparsity"] == "0.25")
     #expect(file.metadata["bonsai.method"] == "l1 unstructured")
-    #expect(folder.contents == ["model.safetensors", "pruned.safetensors"], "no temporary files left")
+    #expect((try folder.entries()) == ["model.safetensors", "pruned.safetensors"], "no temporary files left")
   }
 
   @Test func writesTheJSONReport() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = try checkpoint(in: folder)
     let report = folder.file("report.json")
     let result = try BonsaiProcess.run([
@@ -81,17 +81,17 @@ struct PruneCommandTests {
   }
 
   @Test func dryRunWritesNothing() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = try checkpoint(in: folder)
     let result = try BonsaiProcess.run(["prune", input, "--dry-run", "--include", "norm", "--exclude", "embed"])
     #expect(result.status == 0, "\(result.standardError)")
     #expect(result.standardOutput.contains("prune  layers.0.norm.weight"))
     #expect(result.standardOutput.contains("skip   layers.0.mlp.up_proj.weight: matches no --include pattern"))
-    #expect(folder.contents == ["model.safetensors"])
+    #expect((try folder.entries()) == ["model.safetensors"])
   }
 
   @Test func reportPrintsStatistics() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("m.safetensors")
     try writeCheckpoint(input, floats: [("w", [2, 2], [0, -1, 2, -3])])
     let result = try BonsaiProcess.run(["report", input, "--json"])
@@ -108,7 +108,7 @@ struct PruneCommandTests {
   }
 
   @Test func demoRuns() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let kept = folder.file("new/demo")
     let result = try BonsaiProcess.run(["demo", "--sparsity", "0.5", "--folder", kept])
     #expect(FileManager.default.fileExists(atPath: kept + "/example-pruned.safetensors"))
@@ -123,7 +123,7 @@ struct PruneCommandTests {
 struct ProgressTests {
   @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1) for a terminal"))
   func barOnATerminalLinesOtherwise() throws {
-    let folder = try TemporaryFolder()
+    let folder = try TemporaryDirectory()
     let input = folder.file("m.safetensors")
     try writeCheckpoint(input, floats: [("a.weight", [4, 4], Array(repeating: 1, count: 16)), ("b", [2], [1, 2])])
     // Under script(1) the command's stderr is a terminal: a bar redrawn with carriage returns.

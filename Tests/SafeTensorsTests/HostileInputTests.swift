@@ -58,12 +58,16 @@ struct HostileInputTests {
       do {
         let file = try SafeTensorsFile(path: path)
         opened += 1
+        // The views must be the exact bytes of the data region, which they tile.
+        let dataStart = 8 + Int(bytes[0 ..< 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
         var covered = 0
         for tensor in file.tensors {
           #expect(tensor.dataOffsets.lowerBound == covered)
           covered = tensor.dataOffsets.upperBound
-          #expect(file.withBytes(of: tensor) { $0.count } == tensor.byteCount)
+          let expected = bytes[(dataStart + tensor.dataOffsets.lowerBound) ..< (dataStart + tensor.dataOffsets.upperBound)]
+          #expect(file.withBytes(of: tensor) { $0.elementsEqual(expected) })
         }
+        #expect(covered == bytes.count - dataStart)
         #expect(file.fileSize == bytes.count)
       } catch {
         #expect(!error.description.contains("\n"))
