@@ -235,14 +235,25 @@ public final class SafeTensorsWriter {
   /// process included) is never listed.
   public static func leftoverTemporaryFiles(for path: String) -> [String] {
     let (directory, basename) = split(path)
-    let prefix = ".\(basename)\(temporaryFilePrefix)"
+    let prefix = temporaryNamePrefix(basename)
     return SystemCalls.directoryEntries(directory).compactMap { name in
       guard name.hasPrefix(prefix),
         let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }),
         !SystemCalls.processIsRunning(pid)
       else { return nil }
-      return directory == "/" ? "/\(name)" : "\(directory)/\(name)"
+      return join(directory, name)
     }
+  }
+
+  /// The start of the temporary file names for destination `basename`, before
+  /// `<pid>-<random>`.
+  private static func temporaryNamePrefix(_ basename: String) -> String {
+    ".\(basename)\(temporaryFilePrefix)"
+  }
+
+  /// `name` inside `directory`.
+  private static func join(_ directory: String, _ name: String) -> String {
+    directory == "/" ? "/\(name)" : "\(directory)/\(name)"
   }
 
   /// The directory (`.` when `path` has none) and the file name of `path`.
@@ -262,8 +273,7 @@ public final class SafeTensorsWriter {
     var attempts = 0
     while true {
       let random = String(UInt64.random(in: .min ... .max), radix: 16)
-      let name = ".\(basename)\(temporaryFilePrefix)\(pid)-\(random)"
-      let path = directory == "/" ? "/\(name)" : "\(directory)/\(name)"
+      let path = join(directory, "\(temporaryNamePrefix(basename))\(pid)-\(random)")
       do {
         let fd = try SystemCalls.openFile(
           path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode: 0o666)

@@ -199,10 +199,7 @@ struct JSONReader {
         try readEscape(into: &decoded)
         runStart = position
       case 0..<0x20:
-        let code = String(byte, radix: 16, uppercase: true)
-        throw syntaxError(
-          "control character U+\(String(repeating: "0", count: 4 - code.count))\(code) "
-            + "must be escaped in a string")
+        throw syntaxError("control character U+\(hex4(UInt32(byte))) must be escaped in a string")
       default:
         position += 1
       }
