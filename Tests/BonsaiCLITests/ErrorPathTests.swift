@@ -16,14 +16,14 @@ struct ErrorPathTests {
     _ arguments: [String], status: Int32, message: String, folder: TemporaryDirectory,
     sourceLocation: SourceLocation = #_sourceLocation
   ) throws {
-    let before = (try folder.entries())
+    let before = try folder.entries()
     let result = try BonsaiProcess.run(arguments)
     #expect(result.status == status, "\(result.standardError)", sourceLocation: sourceLocation)
     #expect(result.standardError.contains(message), "\(result.standardError)", sourceLocation: sourceLocation)
     let lines = result.standardError.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(lines.count == 2 && lines[1].isEmpty, "one line: \(result.standardError)", sourceLocation: sourceLocation)
     #expect(result.standardError.hasPrefix("bonsai: error: "), sourceLocation: sourceLocation)
-    #expect((try folder.entries()) == before, "no file left behind", sourceLocation: sourceLocation)
+    #expect(try folder.entries() == before, "no file left behind", sourceLocation: sourceLocation)
   }
 
   @Test func missingInput() throws {

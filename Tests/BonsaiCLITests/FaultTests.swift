@@ -99,7 +99,7 @@ struct FaultTests {
     let result = try BonsaiProcess.run(["prune", input, "-o", folder.file("out.safetensors"), "--quiet"])
     #expect(result.status == 0, "\(result.standardError)")
     #expect(result.standardError == "bonsai: removed \(folder.file(dead)), left by an interrupted run\n")
-    #expect((try folder.entries()) == [live, other, "in.safetensors", "out.safetensors"].sorted())
+    #expect(try folder.entries() == [live, other, "in.safetensors", "out.safetensors"].sorted())
   }
 
   /// Whether this process may mount a tmpfs (root in a sandbox that allows it).
@@ -122,6 +122,7 @@ struct FaultTests {
     #expect(result.status == 1)
     #expect(result.standardError.contains("no space left on device"), "\(result.standardError)")
     #expect(result.standardError.contains(small.file("out.safetensors")))
-    #expect((try small.entries()).isEmpty, "nothing left on the full disk: \((try small.entries()))")
+    let left = try small.entries()
+    #expect(left.isEmpty, "nothing left on the full disk: \(left)")
   }
 }

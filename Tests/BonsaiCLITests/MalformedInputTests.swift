@@ -18,7 +18,7 @@ struct MalformedInputTests {
       #expect(result.standardError.hasPrefix("bonsai: error: \(input): "), "\(result.standardError)")
       #expect(result.standardError.contains(malformed.message), "\(result.standardError)")
       #expect(result.standardError.filter { $0 == "\n" }.count == 1, "one line")
-      #expect((try folder.entries()) == ["bad.safetensors"], "nothing written")
+      #expect(try folder.entries() == ["bad.safetensors"], "nothing written")
     }
   }
 }

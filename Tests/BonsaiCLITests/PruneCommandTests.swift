@@ -49,7 +49,7 @@ struct PruneCommandTests {
     #expect(file.metadata["owner"] == "test")
     #expect(file.metadata["bonsai.sparsity"] == "0.25")
     #expect(file.metadata["bonsai.method"] == "l1 unstructured")
-    #expect((try folder.entries()) == ["model.safetensors", "pruned.safetensors"], "no temporary files left")
+    #expect(try folder.entries() == ["model.safetensors", "pruned.safetensors"], "no temporary files left")
   }
 
   @Test func writesTheJSONReport() throws {
@@ -87,7 +87,7 @@ struct PruneCommandTests {
     #expect(result.status == 0, "\(result.standardError)")
     #expect(result.standardOutput.contains("prune  layers.0.norm.weight"))
     #expect(result.standardOutput.contains("skip   layers.0.mlp.up_proj.weight: matches no --include pattern"))
-    #expect((try folder.entries()) == ["model.safetensors"])
+    #expect(try folder.entries() == ["model.safetensors"])
   }
 
   @Test func reportPrintsStatistics() throws {
