@@ -28,36 +28,32 @@ public struct Pruner: Sendable, Hashable {
 
   /// Prunes `tensor` in place and returns the mask of kept elements.
   ///
-  /// - Throws: `PruningError` for an empty tensor, a granularity its rank cannot take,
-  ///   `minNonzero` above its element count, or non-finite weights; the tensor is then
-  ///   unchanged.
-  /// - Complexity: O(n); extra memory n/8 bytes for the mask (one bit per weight) and, while
-  ///   selecting, at most n/8 candidate keys.
+  /// - Parameters:
+  ///   - tensor: the weights; unchanged when an error is thrown.
+  ///   - input: what the metric needs besides the weights — gradients for `taylor`, input
+  ///     norms for `wanda`, scores for `supplied` — or nil.
+  /// - Throws: `PruningError` for an empty tensor, a granularity or scope its shape cannot
+  ///   take, `minNonzero` above its element count, missing or unfit score input, non-finite
+  ///   weights, or the global scope (see `prune(_:inputs:)` for a model).
+  /// - Complexity: O(n) (O(n·M) for N:M groups of M ≤ 32); extra memory n/8 bytes for the
+  ///   mask (one bit per weight) and, while selecting, at most n/8 candidate keys.
   @discardableResult
-  public func prune(_ tensor: inout WeightTensor) throws(PruningError) -> PruningMask {
+  public func prune(_ tensor: inout WeightTensor, input: ScoreInput? = nil)
+    throws(PruningError) -> PruningMask
+  {
     let (name, shape) = (tensor.name, tensor.shape)
     return try tensor.values.withUnsafeMutableBufferPointer { values throws(PruningError) in
-      try prune(values, shape: shape, name: name)
+      try prune(values, shape: shape, name: name, input: input)
     }
   }
 
   /// A pruned copy of `tensor` and its mask; `tensor` itself is unchanged.
-  public func pruned(_ tensor: WeightTensor) throws(PruningError) -> PrunedTensor {
+  public func pruned(_ tensor: WeightTensor, input: ScoreInput? = nil)
+    throws(PruningError) -> PrunedTensor
+  {
     var copy = tensor
-    let mask = try prune(&copy)
+    let mask = try prune(&copy, input: input)
     return PrunedTensor(tensor: copy, mask: mask)
-  }
-
-  /// Prunes every tensor of a model in place, each with this configuration, and returns
-  /// their masks in order. On error the model is left unchanged.
-  @discardableResult
-  public func prune(_ model: inout [WeightTensor]) throws(PruningError) -> [PruningMask] {
-    var pruned = model
-    var masks = [PruningMask]()
-    masks.reserveCapacity(model.count)
-    for index in pruned.indices { masks.append(try prune(&pruned[index])) }
-    model = pruned
-    return masks
   }
 
   /// Prunes weights held in any buffer of `Float`, `Float16` or `BFloat16` in place —
@@ -67,11 +63,12 @@ public struct Pruner: Sendable, Hashable {
   ///   - values: the weights, row-major.
   ///   - shape: their shape; its product must equal `values.count`.
   ///   - name: the tensor's name, for error messages.
+  ///   - input: what the metric needs besides the weights, or nil.
   public func prune<Scalar: PrunableScalar>(
-    _ values: inout MutableSpan<Scalar>, shape: [Int], name: String
+    _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil
   ) throws(PruningError) -> PruningMask {
     try values.withUnsafeMutableBufferPointer { values throws(PruningError) in
-      try Operation(pruner: self, shape: shape, name: name).runSpecialized(values)
+      try Operation(pruner: self, shape: shape, name: name, input: input).runSpecialized(values)
     }
   }
 
@@ -80,48 +77,124 @@ public struct Pruner: Sendable, Hashable {
     let pruner: Pruner
     let shape: [Int]
     let name: String
+    let input: ScoreInput?
 
     func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
       throws(PruningError) -> PruningMask
     {
-      try pruner.prune(values, shape: shape, name: name)
+      try pruner.prune(values, shape: shape, name: name, input: input)
     }
   }
 
   /// The pipeline on a buffer.
   ///
   /// Non-finite weights are an error, found without a pass of their own wherever the scoring
-  /// pass reads the weights anyway: a NaN or ±Inf weight makes its magnitude key, or its
-  /// row's or column's norm, non-finite. Only then are they counted exactly (a huge finite
-  /// weight can overflow a w² key or a sum; the count tells the two apart). Random scores
-  /// never read the weights, so for them the weights are checked first.
+  /// pass reads the weights anyway: a NaN or ±Inf weight makes its magnitude, Wanda or Taylor
+  /// key, or its row's or column's norm, non-finite. Only then are they counted exactly (a
+  /// huge finite weight can overflow a w² key or a sum; the count tells the two apart).
+  /// Random and supplied scores never read the weights, and grouped selections keep no
+  /// count, so for them the weights are checked first.
   func prune<Scalar: PrunableScalar>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, shape: [Int], name: String
+    _ values: UnsafeMutableBufferPointer<Scalar>, shape: [Int], name: String,
+    input: ScoreInput?
   ) throws(PruningError) -> PruningMask {
+    guard config.scope != .global else {
+      throw .scopeMismatch(scope: "global", call: "one tensor on its own; prune a model")
+    }
     let layout = try UnitLayout(
       shape: shape, valueCount: values.count, name: name, config: config)
-    let readable = UnsafeBufferPointer(values)
-    let k = config.prunedUnitCount(units: layout.unitCount, unitSize: layout.unitSize)
-    let check = FiniteCheck(values: readable, name: name, threads: threadCount)
-    if case .random = config.metric { try check.run() }
-
-    switch (config.granularity, config.metric) {
-    case (.unstructured, .l1Magnitude):
-      let keys = MagnitudeKeys(values: readable, squared: false)
-      return try pruneElements(values, k: k, keys: keys, check: check)
-    case (.unstructured, .l2Magnitude), (.unstructured, .taylorProxy):
-      let keys = MagnitudeKeys(values: readable, squared: true)
-      return try pruneElements(values, k: k, keys: keys, check: check)
-    case (.unstructured, .random(let seed)):
-      let keys = RandomElementKeys(seed: seed, count: values.count)
-      return try pruneElements(values, k: k, keys: keys, check: nil)
-    case (.rows, _), (.columns, _):
-      break
+    try ScoreInputValidation.validate(
+      input, metric: config.metric, name: name, rows: layout.rows, columns: layout.columns)
+    let check = FiniteCheck(values: UnsafeBufferPointer(values), name: name, threads: threadCount)
+    return try ElementScoring.with(config.metric, input: input, columns: layout.columns) {
+      scoring throws(PruningError) in
+      if !scoring.revealsNonFiniteWeights { try check.run() }
+      switch layout.units {
+      case .elements:
+        return try pruneElements(values, scoring: scoring, check: check)
+      case .groups(let size, let kept):
+        if scoring.revealsNonFiniteWeights { try check.run() }
+        return pruneGroups(values, layout: layout, size: size, kept: kept, scoring: scoring)
+      case .rows, .columns, .blocks:
+        return try pruneUnits(values, layout: layout, scoring: scoring, check: check)
+      }
     }
-    let scores = UnitScores.scores(
-      of: readable, rows: layout.rows, columns: layout.columns,
-      granularity: config.granularity, metric: config.metric, threads: threadCount)
+  }
+
+  /// Unstructured pruning: selects the k lowest element keys, then decides the mask and
+  /// zeroes the pruned elements in the same pass, block by block while they are in cache.
+  /// Magnitude keys of a first round come straight from the weights' bits.
+  private func pruneElements<Scalar: PrunableScalar>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, scoring: ElementScoring,
+    check: FiniteCheck<Scalar>
+  ) throws(PruningError) -> PruningMask {
+    let readable = UnsafeBufferPointer(values)
+    let zerosFirst = config.iterative != nil
+    let k = config.prunedUnitCount(
+      units: values.count, unitSize: 1,
+      alreadyPruned: zerosFirst ? ZeroElements.count(readable) : 0)
+    let detecting = scoring.revealsNonFiniteWeights ? check : nil
+    if !zerosFirst, case .magnitude(let squared) = scoring.kind {
+      let keys = MagnitudeKeys(values: readable, squared: squared)
+      return try selectAndZero(values, k: k, keys: keys, check: detecting)
+    }
+    let keys = ElementScoreKeys(values: readable, scoring: scoring, zerosFirst: zerosFirst)
+    return try selectAndZero(values, k: k, keys: keys, check: detecting)
+  }
+
+  /// Selects the k lowest keys and zeroes the rest in the mask pass. `check` runs unless the
+  /// selection saw no key of a non-finite score.
+  private func selectAndZero<Scalar: PrunableScalar, Keys: KeySource>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys, check: FiniteCheck<Scalar>?
+  ) throws(PruningError) -> PruningMask {
+    let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
+    if let check, cut.nonFiniteKeys != 0 { try check.run() }
+    return cut.mask(of: keys, threads: threadCount) { start, kept in
+      PruningMask.zero(values, from: start, keeping: kept)
+    }
+  }
+
+  /// N:M patterns (`kept` of every `size`) and per-row ranking (`kept` nil: the count of
+  /// `PruningConfig` per row, zeros of an earlier round counted per row).
+  private func pruneGroups<Scalar: PrunableScalar>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, layout: UnitLayout, size: Int, kept: Int?,
+    scoring: ElementScoring
+  ) -> PruningMask {
+    let zerosFirst = config.iterative != nil && kept == nil
+    let keys = ElementScoreKeys(
+      values: UnsafeBufferPointer(values), scoring: scoring, zerosFirst: zerosFirst)
+    let mask = GroupedSelection.mask(
+      of: keys, rows: layout.rows, columns: layout.columns, groupSize: size,
+      countingZeros: zerosFirst, threads: threadCount
+    ) { zeros in
+      if let kept { return size - kept }
+      return config.prunedUnitCount(units: size, unitSize: layout.rows, alreadyPruned: zeros)
+    }
+    mask.apply(to: values, threads: threadCount)
+    return mask
+  }
+
+  /// Rows, columns and blocks: one score per unit, the k lowest units selected, their
+  /// elements zeroed. Units of an earlier round (all zero) rank first when iterating.
+  private func pruneUnits<Scalar: PrunableScalar>(
+    _ values: UnsafeMutableBufferPointer<Scalar>, layout: UnitLayout, scoring: ElementScoring,
+    check: FiniteCheck<Scalar>
+  ) throws(PruningError) -> PruningMask {
+    let readable = UnsafeBufferPointer(values)
+    var scores = UnitScores.scores(
+      of: readable, layout: layout, metric: config.metric, scoring: scoring,
+      threads: threadCount)
     if scores.contains(where: { !$0.isFinite }) { try check.run() }
+    var alreadyPruned = 0
+    if config.iterative != nil {
+      let zero = UnitScores.zeroUnits(of: readable, layout: layout, threads: threadCount)
+      for unit in scores.indices where zero[unit] {
+        scores[unit] = -.infinity
+        alreadyPruned += 1
+      }
+    }
+    let k = config.prunedUnitCount(
+      units: layout.unitCount, unitSize: layout.unitSize, alreadyPruned: alreadyPruned)
     let unitMask = scores.withUnsafeBufferPointer { scores in
       let keys = ScoreArrayKeys(scores: scores)
       return LowestKSelection.cut(keys, pruning: k, threads: threadCount)
@@ -130,19 +203,6 @@ public struct Pruner: Sendable, Hashable {
     let mask = layout.elementMask(from: unitMask)
     mask.apply(to: values, threads: threadCount)
     return mask
-  }
-
-  /// Unstructured pruning: selects the k lowest element keys, then decides the mask and
-  /// zeroes the pruned elements in the same pass, block by block while they are in cache.
-  /// `check` runs unless the selection saw no key of a non-finite magnitude.
-  private func pruneElements<Scalar: PrunableScalar, Keys: KeySource>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys, check: FiniteCheck<Scalar>?
-  ) throws(PruningError) -> PruningMask {
-    let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
-    if let check, cut.nonFiniteKeys != 0 { try check.run() }
-    return cut.mask(of: keys, threads: threadCount) { start, kept in
-      PruningMask.zero(values, from: start, keeping: kept)
-    }
   }
 }
 

@@ -17,6 +17,34 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
   case shapeMismatch(name: String, shape: [Int], valueCount: Int)
   /// The tensor holds NaN or ±Inf weights; corrupted weights are never ranked.
   case nonFiniteWeights(name: String, count: Int)
+  /// An N:M pattern with `keep` outside 1 ..< `group`.
+  case invalidPattern(keep: Int, group: Int)
+  /// A block dimension below 1.
+  case invalidBlockShape(rows: Int, columns: Int)
+  /// A row length that is not a multiple of the N:M group size.
+  case rowNotDivisible(name: String, columns: Int, group: Int)
+  /// A scope that the granularity cannot take (per-row or global with structured units).
+  case scopeNeedsUnstructured(scope: String, granularity: String)
+  /// A global ranking asked of a single tensor, or a tensor scope asked of a global call.
+  case scopeMismatch(scope: String, call: String)
+  /// The metric needs per-tensor data that was not given.
+  case missingScoreInput(name: String, metric: String, needs: String)
+  /// Score input of the wrong kind for the metric.
+  case unexpectedScoreInput(name: String, metric: String, given: String)
+  /// Score input whose length does not fit the tensor.
+  case scoreInputCount(name: String, kind: String, count: Int, expected: Int)
+  /// Score input holding NaN, ±Inf or (for norms) negative values.
+  case invalidScoreInput(name: String, kind: String, count: Int, problem: String)
+  /// A schedule whose steps or sparsities are out of range.
+  case invalidSchedule(String)
+  /// Two tensors of one ranking share a name.
+  case duplicateTensor(name: String)
+  /// A tensor that a global cut did not rank.
+  case unknownTensor(name: String)
+  /// A metric that channel groups cannot score (it needs per-tensor input).
+  case unsupportedChannelMetric(metric: String)
+  /// Tensors paired for channel pruning whose channel counts or ranks disagree.
+  case channelMismatch(name: String, problem: String)
 
   /// A one-line message naming what is wrong and where.
   public var description: String {
@@ -35,6 +63,34 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
       return "tensor \"\(name)\": shape \(shape) does not hold \(valueCount) values"
     case .nonFiniteWeights(let name, let count):
       return "tensor \"\(name)\": \(count) non-finite weight\(count == 1 ? "" : "s") (NaN or ±Inf)"
+    case .invalidPattern(let keep, let group):
+      return "N:M pattern \(keep):\(group) is invalid: it needs 1 ≤ N < M (N weights kept of M)"
+    case .invalidBlockShape(let rows, let columns):
+      return "block shape \(rows)x\(columns) is invalid: both sides must be at least 1"
+    case .rowNotDivisible(let name, let columns, let group):
+      return "tensor \"\(name)\": rows of \(columns) weights do not split into groups of \(group)"
+    case .scopeNeedsUnstructured(let scope, let granularity):
+      return "scope \(scope) ranks single weights: it cannot be combined with \(granularity) granularity"
+    case .scopeMismatch(let scope, let call):
+      return "scope \(scope) cannot be used by \(call)"
+    case .missingScoreInput(let name, let metric, let needs):
+      return "tensor \"\(name)\": metric \(metric) needs \(needs), and none were given"
+    case .unexpectedScoreInput(let name, let metric, let given):
+      return "tensor \"\(name)\": metric \(metric) does not use \(given)"
+    case .scoreInputCount(let name, let kind, let count, let expected):
+      return "tensor \"\(name)\": \(count) \(kind) given, \(expected) expected"
+    case .invalidScoreInput(let name, let kind, let count, let problem):
+      return "tensor \"\(name)\": \(count) of its \(kind) \(count == 1 ? "is" : "are") \(problem)"
+    case .invalidSchedule(let problem):
+      return "invalid schedule: \(problem)"
+    case .duplicateTensor(let name):
+      return "tensor \"\(name)\" appears twice in one ranking"
+    case .unknownTensor(let name):
+      return "tensor \"\(name)\" was not part of the global ranking"
+    case .unsupportedChannelMetric(let metric):
+      return "metric \(metric) cannot score channel groups: use l1, l2, taylor (proxy) or random"
+    case .channelMismatch(let name, let problem):
+      return "tensor \"\(name)\": \(problem)"
     }
   }
 }

@@ -109,9 +109,22 @@ public struct PruningMask: Sendable, Hashable {
   /// at a time (whatever `start`'s alignment).
   mutating func setKept(copying pattern: PruningMask, at start: Int) {
     precondition(start >= 0 && start + pattern.count <= count, "pattern past the mask")
+    pattern.words.withUnsafeBufferPointer { pattern in
+      words.withUnsafeMutableBufferPointer { words in
+        Self.orBits(pattern, into: words, atBit: start)
+      }
+    }
+  }
+
+  /// ORs the bits of `pattern` into `words` from bit `start` on, a word at a time (whatever
+  /// `start`'s alignment). Bits of `pattern` past the end of `words` must be zero.
+  static func orBits(
+    _ pattern: UnsafeBufferPointer<UInt64>, into words: UnsafeMutableBufferPointer<UInt64>,
+    atBit start: Int
+  ) {
     let shift = UInt64(start & 63)
     let first = start >> 6
-    for (index, word) in pattern.words.enumerated() where word != 0 {
+    for (index, word) in pattern.enumerated() where word != 0 {
       words[first + index] |= word << shift
       if shift != 0 && first + index + 1 < words.count {
         words[first + index + 1] |= word >> (64 - shift)

@@ -22,6 +22,14 @@ private struct NonFiniteCounting: ScalarOperation {
 /// Counts elements that are ±0, on their bits.
 private struct ZeroCounting: ScalarOperation {
   func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> Int {
+    ZeroElements.count(UnsafeBufferPointer(values))
+  }
+}
+
+/// Counting zero weights: the ones an earlier round pruned.
+enum ZeroElements {
+  /// The number of elements of `values` that are ±0, decided on their bits.
+  static func count<Scalar: PrunableScalar>(_ values: UnsafeBufferPointer<Scalar>) -> Int {
     values.withMemoryRebound(to: Scalar.Bits.self) { bits in
       // A magnitude of zero is the only one for which magnitude − 1 borrows.
       let magnitude = UInt64(Scalar.Bits.max >> 1)

@@ -15,6 +15,7 @@ extension ImportanceMetric {
     case .l1Magnitude: .l1
     case .l2Magnitude, .taylorProxy: .l2
     case .random(let seed): .random(seed: seed)
+    case .taylor, .wanda, .supplied: preconditionFailure("\(name) has no ReferenceMetric")
     }
   }
 }
@@ -26,6 +27,7 @@ extension PruningGranularity {
     case .unstructured: .unstructured
     case .rows: .rows
     case .columns: .columns
+    case .semiStructured, .blocks: preconditionFailure("\(name) has no ReferenceGranularity")
     }
   }
 

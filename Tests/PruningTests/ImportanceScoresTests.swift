@@ -140,6 +140,7 @@ import TestSupport
             case .unstructured: mask[unit]
             case .rows: mask[unit * 17]
             case .columns: mask[unit]
+            case .semiStructured, .blocks: preconditionFailure("not tested here")
             }
           }
           for unit in 0 ..< units where k > 0 {

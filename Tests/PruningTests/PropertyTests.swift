@@ -157,6 +157,7 @@ private func problems(_ c: Case) throws -> [String] {
       case .unstructured: element
       case .rows: element / columns
       case .columns: element % columns
+      case .semiStructured, .blocks: preconditionFailure("not tested here")
       }
     }
     var highestPruned = -Float.infinity

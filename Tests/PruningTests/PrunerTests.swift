@@ -265,11 +265,19 @@ import TestSupport
     #expect(rows.minNonzero == 1)
   }
 
-  @Test func namesForReportsAndTheCommandLine() {
+  @Test func namesForReportsAndTheCommandLine() throws {
     #expect(ImportanceMetric.l1Magnitude.name == "l1")
     #expect(ImportanceMetric.l2Magnitude.name == "l2")
-    #expect(ImportanceMetric.taylorProxy.name == "taylor")
+    #expect(ImportanceMetric.taylorProxy.name == "taylor-proxy")
+    #expect(ImportanceMetric.taylor.name == "taylor")
+    #expect(ImportanceMetric.wanda.name == "wanda")
+    #expect(ImportanceMetric.supplied.name == "supplied")
     #expect(ImportanceMetric.random(seed: 3).name == "random")
     #expect(PruningGranularity.all.map(\.name) == ["unstructured", "rows", "columns"])
+    #expect(PruningGranularity.semiStructured(keep: 2, of: 4).name == "2:4")
+    #expect(PruningGranularity.blocks(try BlockShape(rows: 4, columns: 2)).name == "block:4x2")
+    #expect(
+      PruningGranularity.blocks(try BlockShape(rows: 1, columns: 8, pooling: .max)).name
+        == "block:1x8:max")
   }
 }

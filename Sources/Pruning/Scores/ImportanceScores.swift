@@ -42,39 +42,66 @@ public struct ImportanceScores: Sendable, Hashable {
 }
 
 extension Pruner {
-  /// The scores of `tensor`'s units under this configuration, with the threshold of the k
-  /// units it would prune.
+  /// The scores of `tensor`'s units under this configuration, with the threshold of the
+  /// units it would prune: the k-th lowest score, or for N:M and per-row groups the highest
+  /// score a group prunes. The threshold follows the reference rule even for iterative
+  /// configurations.
   ///
-  /// - Throws: as `prune(_:)`, without changing anything.
-  public func importanceScores(of tensor: WeightTensor) throws(PruningError) -> ImportanceScores {
+  /// - Parameter input: what the metric needs besides the weights, or nil.
+  /// - Throws: as `prune(_:input:)`, without changing anything.
+  public func importanceScores(of tensor: WeightTensor, input: ScoreInput? = nil)
+    throws(PruningError) -> ImportanceScores
+  {
     let layout = try UnitLayout(
       shape: tensor.shape, valueCount: tensor.count, name: tensor.name, config: config)
+    try ScoreInputValidation.validate(
+      input, metric: config.metric, name: tensor.name, rows: layout.rows,
+      columns: layout.columns)
     let values = try tensor.values.withUnsafeBufferPointer { values throws(PruningError) in
       let nonFinite = NonFiniteCount.count(values, threads: threadCount)
       guard nonFinite == 0 else { throw .nonFiniteWeights(name: tensor.name, count: nonFinite) }
-      return unitScores(values, layout: layout)
-    }
-    let k = config.prunedUnitCount(units: layout.unitCount, unitSize: layout.unitSize)
-    let threshold = k == 0 ? 0 : values.withUnsafeBufferPointer { scores in
-      ScoreKey.score(LowestKSelection.key(ofRank: k - 1, in: ScoreArrayKeys(scores: scores)))
+      return ElementScoring.with(config.metric, input: input, columns: layout.columns) {
+        scoring in unitScores(values, layout: layout, scoring: scoring)
+      }
     }
     return ImportanceScores(
-      values: values, threshold: threshold, metric: config.metric,
-      granularity: config.granularity)
+      values: values, threshold: threshold(of: values, layout: layout),
+      metric: config.metric, granularity: config.granularity)
   }
 
   /// The score of every unit, materialised (pruning itself never materialises element
   /// scores).
-  private func unitScores(_ values: UnsafeBufferPointer<Float>, layout: UnitLayout) -> [Float] {
-    switch (config.granularity, config.metric) {
-    case (.unstructured, .l1Magnitude): values.map { abs($0) }
-    case (.unstructured, .l2Magnitude), (.unstructured, .taylorProxy): values.map { $0 * $0 }
-    case (.unstructured, .random(let seed)):
-      RandomScores.elementScores(seed: seed, count: values.count)
-    default:
+  private func unitScores(
+    _ values: UnsafeBufferPointer<Float>, layout: UnitLayout, scoring: ElementScoring
+  ) -> [Float] {
+    switch layout.units {
+    case .elements, .groups:
+      [Float](unsafeUninitializedCapacity: values.count) { scores, initialized in
+        scoring.scores(of: values, at: 0 ..< values.count, into: scores)
+        initialized = values.count
+      }
+    case .rows, .columns, .blocks:
       UnitScores.scores(
-        of: values, rows: layout.rows, columns: layout.columns,
-        granularity: config.granularity, metric: config.metric, threads: threadCount)
+        of: values, layout: layout, metric: config.metric, scoring: scoring,
+        threads: threadCount)
+    }
+  }
+
+  /// The highest score that pruning would remove, or 0 when it removes nothing.
+  private func threshold(of scores: [Float], layout: UnitLayout) -> Float {
+    scores.withUnsafeBufferPointer { scores in
+      let keys = ScoreArrayKeys(scores: scores)
+      guard case .groups(let size, let kept) = layout.units else {
+        let k = config.prunedUnitCount(units: layout.unitCount, unitSize: layout.unitSize)
+        return k == 0 ? 0 : ScoreKey.score(LowestKSelection.key(ofRank: k - 1, in: keys))
+      }
+      let mask = GroupedSelection.mask(
+        of: keys, rows: layout.rows, columns: layout.columns, groupSize: size,
+        countingZeros: false, threads: threadCount
+      ) { _ in kept.map { size - $0 } ?? config.prunedUnitCount(units: size, unitSize: layout.rows) }
+      return scores.indices.reduce(nil as Float?) { highest, index in
+        mask[index] ? highest : max(highest ?? scores[index], scores[index])
+      } ?? 0
     }
   }
 }
@@ -82,13 +109,15 @@ extension Pruner {
 extension WeightTensor {
   /// The importance of each unit of this tensor, with no pruning decision (threshold 0).
   ///
-  /// - Throws: `PruningError` for an empty tensor, a granularity its rank cannot take, or
-  ///   non-finite weights.
+  /// - Parameter input: what the metric needs besides the weights, or nil.
+  /// - Throws: `PruningError` for an empty tensor, a granularity its rank cannot take,
+  ///   unfit score input, or non-finite weights.
   public func importanceScores(
-    metric: ImportanceMetric, granularity: PruningGranularity = .unstructured
+    metric: ImportanceMetric, granularity: PruningGranularity = .unstructured,
+    input: ScoreInput? = nil
   ) throws(PruningError) -> ImportanceScores {
     let config = try PruningConfig(
       sparsity: 0, metric: metric, granularity: granularity, minNonzero: 0)
-    return try Pruner(config).importanceScores(of: self)
+    return try Pruner(config).importanceScores(of: self, input: input)
   }
 }

@@ -44,18 +44,3 @@ struct MagnitudeKeys<Scalar: PrunableScalar>: KeySource {
     }
   }
 }
-
-/// Keys of the per-element random scores of `RandomScores`, jumping the generator ahead to
-/// the start of each block so that blocks can be computed in any order.
-struct RandomElementKeys: KeySource {
-  let seed: UInt64
-  let count: Int
-
-  func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
-    var state = RandomScores.state(seed, advancedBy: range.lowerBound)
-    for slot in 0 ..< range.count {
-      state = RandomScores.step(state)
-      keys[slot] = ScoreKey.key(RandomScores.score(state))
-    }
-  }
-}

@@ -1,4 +1,4 @@
-// Row and column scores of a row-major [rows, columns] matrix, through CBLAS.
+// Row and column norms of a row-major [rows, columns] matrix, through CBLAS.
 //
 // Rows are contiguous: one `cblas_snrm2` / `cblas_sasum` call per row. Columns are strided
 // by the row length, and one strided BLAS call per column touches a new cache line (and
@@ -9,30 +9,69 @@
 // shape alone and summed in order, in Double, so the scores do not depend on the thread
 // count.
 
-/// Per-unit scores of rows or columns.
+/// Per-unit scores of rows, columns and blocks.
 enum UnitScores {
   /// Rows are split into this many bands at most when scoring columns.
   static let columnBands = 8
   /// The scratch block used to score columns holds about this many floats.
   static let columnBlockFloats = 1 << 16
 
-  /// The score of every row (or column) of `values`, a row-major `rows × columns` matrix.
+  /// The score of every unit of `layout` (rows, columns or blocks) of `values`: a norm
+  /// through CBLAS for rows and columns under the magnitude metrics, one LCG step per unit
+  /// for random scores, and otherwise the pooled element scores of `scoring` (the sum for
+  /// rows and columns, the block's pooling for blocks).
   static func scores<Scalar: PrunableScalar>(
-    of values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int,
-    granularity: PruningGranularity, metric: ImportanceMetric, threads: Int
+    of values: UnsafeBufferPointer<Scalar>, layout: UnitLayout, metric: ImportanceMetric,
+    scoring: ElementScoring, threads: Int
   ) -> [Float] {
-    precondition(granularity != .unstructured && rows * columns == values.count)
-    let units = granularity == .rows ? rows : columns
-    let kind: NormKind
-    switch metric {
-    case .random(let seed):
-      return (0 ..< units).map { RandomScores.unitScore(seed: seed, unit: $0) }
-    case .l1Magnitude: kind = .l1
-    case .l2Magnitude, .taylorProxy: kind = .l2
+    let (rows, columns) = (layout.rows, layout.columns)
+    precondition(rows * columns == values.count)
+    if case .random(let seed) = metric {
+      return (0 ..< layout.unitCount).map { RandomScores.unitScore(seed: seed, unit: $0) }
     }
-    return granularity == .rows
-      ? rowNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
-      : columnNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
+    let norm: NormKind? =
+      switch metric {
+      case .l1Magnitude: .l1
+      case .l2Magnitude, .taylorProxy: .l2
+      default: nil
+      }
+    switch (layout.units, norm) {
+    case (.rows, let kind?):
+      return rowNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
+    case (.columns, let kind?):
+      return columnNorms(values, rows: rows, columns: columns, kind: kind, threads: threads)
+    default:
+      let (shape, pooling) = pooledShape(layout)
+      return PooledScores.scores(
+        of: values, rows: rows, columns: columns, blockRows: shape.rows,
+        blockColumns: shape.columns, pooling: pooling, scoring: scoring, threads: threads)
+    }
+  }
+
+  /// Which units of `layout` (rows, columns or blocks) hold only zeros: the units an earlier
+  /// round pruned.
+  static func zeroUnits<Scalar: PrunableScalar>(
+    of values: UnsafeBufferPointer<Scalar>, layout: UnitLayout, threads: Int
+  ) -> [Bool] {
+    let (shape, _) = pooledShape(layout)
+    return PooledScores.scores(
+      of: values, rows: layout.rows, columns: layout.columns, blockRows: shape.rows,
+      blockColumns: shape.columns, pooling: .max,
+      scoring: ElementScoring(kind: .magnitude(squared: false)), threads: threads
+    ).map { $0 == 0 }
+  }
+
+  /// The block shape that a layout's units tile the matrix with, and how its element scores
+  /// pool into a unit score.
+  private static func pooledShape(_ layout: UnitLayout)
+    -> (shape: (rows: Int, columns: Int), pooling: PooledScores.Pooling)
+  {
+    switch layout.units {
+    case .rows: ((1, layout.columns), .sum)
+    case .columns: ((layout.rows, 1), .sum)
+    case .blocks(let block): ((block.rows, block.columns), block.pooling == .mean ? .mean : .max)
+    case .elements, .groups: preconditionFailure("elements are not pooled")
+    }
   }
 
   /// One BLAS norm per row, on the rows in place (`Float`) or widened into scratch.

@@ -15,4 +15,10 @@ enum BranchFree {
   static func equal(_ a: UInt32, _ b: UInt32) -> UInt64 {
     (UInt64(a ^ b) &- 1) >> 63
   }
+
+  /// 1 when `a <= b`, else 0.
+  @inline(__always)
+  static func lessOrEqual(_ a: UInt32, _ b: UInt32) -> UInt64 {
+    1 &- less(b, a)
+  }
 }

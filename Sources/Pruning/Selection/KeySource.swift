@@ -6,6 +6,22 @@ protocol KeySource {
 
   /// Writes the keys of units `range` to `keys[0 ..< range.count]`.
   func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>)
+
+  /// The sizes of the consecutive segments the units come in (the tensors of a global
+  /// ranking); one segment by default.
+  var segmentCounts: [Int] { get }
+
+  /// Called after a pass has read every key of segment `segment`, so that a source reading a
+  /// file can let go of its pages.
+  func finished(segment: Int)
+}
+
+extension KeySource {
+  /// One segment of all the units.
+  var segmentCounts: [Int] { [count] }
+
+  /// Nothing to let go of.
+  func finished(segment: Int) {}
 }
 
 /// Keys of a score array (per-unit scores, or scores supplied by a caller).

@@ -38,7 +38,7 @@ enum LowestKSelection {
   {
     let n = source.count
     precondition(k >= 0 && k <= n, "k = \(k) out of 0...\(n)")
-    let layout = ChunkLayout(count: n)
+    let layout = ChunkLayout(segmentCounts: source.segmentCounts)
     if k == 0 { return .none(layout) }
     if k == n { return .all(layout) }
     let rank = k - 1
@@ -46,7 +46,8 @@ enum LowestKSelection {
     if let cut = bracketedCut(source, k: k, bracket: bracket, layout: layout, threads: threads) {
       return cut
     }
-    let (threshold, below, nonFinite) = radixSelect(source, rank: rank, threads: threads)
+    let (threshold, below, nonFinite) = radixSelect(
+      source, rank: rank, layout: layout, threads: threads)
     let equalCounts = countEqual(source, to: threshold, layout: layout, threads: threads)
     return SelectionCut(
       threshold: threshold, ties: k - below, equalCounts: equalCounts, nonFiniteKeys: nonFinite)
@@ -102,6 +103,7 @@ enum LowestKSelection {
           into: UnsafeMutableBufferPointer(rebasing: sample[slots]))
       }
     }
+    for segment in source.segmentCounts.indices { source.finished(segment: segment) }
     sample.sort()
     let fraction = Double(rank) / Double(n)
     let center = Int(fraction * Double(size))
@@ -133,7 +135,8 @@ enum LowestKSelection {
     let budget = CandidateBudget(limit: max(smallCount, source.count / 8))
     var tallies = [ChunkTally](repeating: ChunkTally(), count: layout.chunkCount)
     tallies.withUnsafeMutableBufferPointer { tallies in
-      Parallel.forEachWorker(tasks: layout.chunkCount, threads: threads) { _, chunks in
+      Parallel.forEachWorker(over: layout, threads: threads, finished: source.finished) {
+        _, chunks in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: ChunkLayout.chunkSize + 8) {
           scratch in
           for chunk in chunks where !budget.isExhausted {
@@ -216,12 +219,12 @@ enum LowestKSelection {
   /// `ScoreKey.infiniteMagnitude`, by two counting passes: one histogram of the upper 16
   /// bits, then one of the lower 16 bits inside the chosen bin.
   private static func radixSelect<Source: KeySource>(
-    _ source: Source, rank: Int, threads: Int
+    _ source: Source, rank: Int, layout: ChunkLayout, threads: Int
   ) -> (threshold: UInt32, below: Int, nonFinite: Int) {
-    let high = histogram(source, threads: threads) { key in Int(key >> 16) }
+    let high = histogram(source, layout: layout, threads: threads) { key in Int(key >> 16) }
     let nonFinite = high[Int(ScoreKey.infiniteMagnitude >> 16)...].reduce(0, +)
     let (highBin, belowHigh) = bin(containing: rank, in: high)
-    let low = histogram(source, threads: threads) { key in
+    let low = histogram(source, layout: layout, threads: threads) { key in
       key >> 16 == highBin ? Int(key & 0xFFFF) : nil
     }
     let (lowBin, belowLow) = bin(containing: rank - belowHigh, in: low)
@@ -231,14 +234,17 @@ enum LowestKSelection {
   /// Counts of `bucket(key)` over all keys (keys whose bucket is nil are skipped), summed
   /// over per-worker histograms.
   private static func histogram<Source: KeySource>(
-    _ source: Source, threads: Int, bucket: (UInt32) -> Int?
+    _ source: Source, layout: ChunkLayout, threads: Int, bucket: (UInt32) -> Int?
   ) -> [Int] {
-    let layout = ChunkLayout(count: source.count)
     let workers = max(1, min(threads, layout.chunkCount))
     var perWorker = [[Int]](repeating: [], count: workers)
     perWorker.withUnsafeMutableBufferPointer { perWorker in
-      Parallel.forEachWorker(tasks: layout.chunkCount, threads: workers) { worker, chunks in
-        var counts = [Int](repeating: 0, count: 1 << 16)
+      Parallel.forEachWorker(over: layout, threads: workers, finished: source.finished) {
+        worker, chunks in
+        // A worker's counts carry over from one segment to the next.
+        var counts = perWorker[worker]
+        perWorker[worker] = []
+        if counts.isEmpty { counts = [Int](repeating: 0, count: 1 << 16) }
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
           for chunk in chunks {
             let units = layout.units(ofChunk: chunk)
@@ -255,7 +261,7 @@ enum LowestKSelection {
       }
     }
     return perWorker.dropFirst().reduce(into: perWorker[0]) { total, counts in
-      for bin in total.indices { total[bin] &+= counts[bin] }
+      for bin in counts.indices { total[bin] &+= counts[bin] }
     }
   }
 
@@ -275,7 +281,8 @@ enum LowestKSelection {
   ) -> [Int] {
     var counts = [Int](repeating: 0, count: layout.chunkCount)
     counts.withUnsafeMutableBufferPointer { counts in
-      Parallel.forEachWorker(tasks: layout.chunkCount, threads: threads) { _, chunks in
+      Parallel.forEachWorker(over: layout, threads: threads, finished: source.finished) {
+        _, chunks in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
           for chunk in chunks {
             let units = layout.units(ofChunk: chunk)

@@ -2,20 +2,49 @@ import Dispatch
 
 /// How the passes over a tensor are split: fixed-size chunks of units, so that the work a
 /// chunk does, and therefore every result, does not depend on the number of threads.
+///
+/// Units may come in segments (the tensors of a global ranking): chunks never straddle two
+/// segments, and each segment's chunks start at the segment's first unit, so that the chunks
+/// of a segment are exactly the chunks of that tensor on its own.
 struct ChunkLayout {
   /// Units per chunk: a multiple of 64, so that a chunk owns whole words of a bit mask.
   static let chunkSize = 1 << 16
 
   /// The number of units in all.
   let count: Int
+  /// The first unit of every chunk, then `count`.
+  private let bounds: [Int]
+  /// The chunks of each segment.
+  let segments: [Range<Int>]
+
+  /// The chunks of `count` units in one segment.
+  init(count: Int) {
+    self.init(segmentCounts: [count])
+  }
+
+  /// The chunks of consecutive segments of the given sizes.
+  init(segmentCounts: [Int]) {
+    var bounds = [Int]()
+    var segments = [Range<Int>]()
+    var start = 0
+    for size in segmentCounts {
+      let firstChunk = bounds.count
+      bounds.append(contentsOf: stride(from: start, to: start + size, by: Self.chunkSize))
+      segments.append(firstChunk ..< bounds.count)
+      start += size
+    }
+    bounds.append(start)
+    self.count = start
+    self.bounds = bounds
+    self.segments = segments
+  }
 
   /// The number of chunks.
-  var chunkCount: Int { (count + Self.chunkSize - 1) / Self.chunkSize }
+  var chunkCount: Int { bounds.count - 1 }
 
   /// The units of chunk `chunk`.
   func units(ofChunk chunk: Int) -> Range<Int> {
-    let start = chunk * Self.chunkSize
-    return start ..< min(count, start + Self.chunkSize)
+    bounds[chunk] ..< bounds[chunk + 1]
   }
 }
 
@@ -39,6 +68,22 @@ enum Parallel {
       DispatchQueue.concurrentPerform(iterations: workers) { worker in
         work.value(worker, stride(from: worker, to: tasks, by: workers))
       }
+    }
+  }
+
+  /// Calls `body` once per worker with the chunks of `layout` that worker owns, one segment
+  /// after the other (a segment's chunks shared out among the workers), and `finished` after
+  /// each segment, once all its chunks are done. Worker indices are below `threads`.
+  static func forEachWorker(
+    over layout: ChunkLayout, threads: Int, finished: (_ segment: Int) -> Void,
+    _ body: (_ worker: Int, _ chunks: StrideTo<Int>) -> Void
+  ) {
+    for (index, segment) in layout.segments.enumerated() {
+      forEachWorker(tasks: segment.count, threads: threads) { worker, _ in
+        let workers = max(1, min(threads, segment.count))
+        body(worker, stride(from: segment.lowerBound + worker, to: segment.upperBound, by: workers))
+      }
+      finished(index)
     }
   }
 

@@ -36,6 +36,12 @@ struct SelectionCut {
     }
   }
 
+  /// The share of this cut of the units in `chunks`, as a cut of those units on their own
+  /// (a tensor of a global ranking, whose chunks are its own).
+  func restricted(to chunks: Range<Int>) -> SelectionCut {
+    SelectionCut(threshold: threshold, tieQuotas: Array(tieQuotas[chunks]), nonFiniteKeys: nil)
+  }
+
   private init(threshold: UInt32, tieQuotas: [Int], nonFiniteKeys: Int?) {
     self.threshold = threshold
     self.tieQuotas = tieQuotas

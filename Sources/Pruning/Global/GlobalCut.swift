@@ -1,0 +1,191 @@
+// Global pruning: one ranking across many tensors, k = floor(sparsity × total) pruned over
+// their union, ties to the lower (tensor order, index). The tensors are never concatenated:
+// the selection reads them as consecutive segments of one key source, a block at a time, and
+// its chunks never straddle two tensors, so the answer — a threshold key and per chunk how
+// many keys equal to it are pruned — splits into one ordinary cut per tensor. Each tensor is
+// then pruned on its own with its share, which is how a checkpoint larger than memory is
+// pruned globally while streaming tensor by tensor.
+
+/// The answer of a global ranking, ready to prune each of its tensors on its own.
+public struct GlobalCut: Sendable {
+  /// Per tensor (in ranking order): its name, shape, first unit in the ranking and share of
+  /// the cut.
+  struct Member: Sendable {
+    let name: String
+    let shape: [Int]
+    let firstUnit: Int
+    let cut: SelectionCut
+  }
+
+  /// The configuration the ranking used.
+  public let config: PruningConfig
+  /// How many weights the cut prunes over all tensors (zeros of earlier rounds included).
+  public let prunedCount: Int
+  /// How many weights the tensors hold in all.
+  public let totalCount: Int
+  let members: [Member]
+  let indexByName: [String: Int]
+}
+
+extension Pruner {
+  /// Ranks the weights of `tensors` together and decides how many of each to prune, without
+  /// changing them: `config.scope` must be `.global`. Then prune each tensor with
+  /// `prune(_:shape:name:input:following:)`.
+  ///
+  /// - Throws: `PruningError` for an empty tensor, duplicate names, unfit score input,
+  ///   `minNonzero` above the total, or non-finite weights.
+  /// - Complexity: O(total) time, two or three passes over the tensors; memory O(chunks):
+  ///   no score array, no copy of the weights.
+  public func globalCut(_ tensors: [RankedTensor]) throws(PruningError) -> GlobalCut {
+    guard config.scope == .global else {
+      throw .scopeMismatch(scope: config.scope.rawValue, call: "a global ranking")
+    }
+    var indexByName = [String: Int]()
+    var firstUnits = [Int]()
+    var total = 0
+    for (index, tensor) in tensors.enumerated() {
+      guard tensor.count > 0 else { throw .emptyTensor(name: tensor.name) }
+      guard indexByName.updateValue(index, forKey: tensor.name) == nil else {
+        throw .duplicateTensor(name: tensor.name)
+      }
+      let (rows, columns) = tensor.matrixShape
+      try ScoreInputValidation.validate(
+        tensor.input, metric: config.metric, name: tensor.name, rows: rows, columns: columns)
+      firstUnits.append(total)
+      total += tensor.count
+    }
+    guard config.minNonzero <= total else {
+      throw .minNonzeroExceedsCount(
+        name: "the \(tensors.count) ranked tensors", minNonzero: config.minNonzero, count: total)
+    }
+    let zerosFirst = config.iterative != nil
+    let (cut, alreadyPruned, reveals) = try withRankingKeys(
+      tensors, firstUnits: firstUnits, zerosFirst: zerosFirst
+    ) { keys, reveals throws(PruningError) in
+      if !reveals { try checkFinite(tensors) }
+      let alreadyPruned = zerosFirst ? ZeroKeyCount.count(keys) : 0
+      let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
+      return (LowestKSelection.cut(keys, pruning: k, threads: threadCount), alreadyPruned, reveals)
+    }
+    if reveals && cut.nonFiniteKeys != 0 { try checkFinite(tensors) }
+    let layout = ChunkLayout(segmentCounts: tensors.map(\.count))
+    let members = tensors.indices.map { index in
+      GlobalCut.Member(
+        name: tensors[index].name, shape: tensors[index].shape, firstUnit: firstUnits[index],
+        cut: cut.restricted(to: layout.segments[index]))
+    }
+    let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
+    return GlobalCut(
+      config: config, prunedCount: k, totalCount: total, members: members,
+      indexByName: indexByName)
+  }
+
+  /// Prunes one tensor of a global ranking in place with its share of `cut`.
+  ///
+  /// - Parameters:
+  ///   - values: the tensor's weights, as they were when the cut was made.
+  ///   - name: the tensor's name in the ranking; `shape` must be the one ranked.
+  ///   - input: the same score input as in the ranking.
+  /// - Throws: `PruningError.unknownTensor` for a tensor the cut did not rank, or a shape
+  ///   that differs from the ranked one.
+  public func prune<Scalar: PrunableScalar>(
+    _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil,
+    following cut: GlobalCut
+  ) throws(PruningError) -> PruningMask {
+    guard let index = cut.indexByName[name] else { throw .unknownTensor(name: name) }
+    let member = cut.members[index]
+    guard member.shape == shape, WeightTensor.elementCount(of: shape) == values.count else {
+      throw .shapeMismatch(name: name, shape: member.shape, valueCount: values.count)
+    }
+    let columns = shape.count == 2 ? shape[1] : values.count
+    return values.withUnsafeMutableBufferPointer { values in
+      ElementScoring.with(
+        cut.config.metric, input: input, columns: columns, firstStep: member.firstUnit
+      ) { scoring in
+        GlobalShare(
+          cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
+          threads: threadCount
+        ).runSpecialized(values)
+      }
+    }
+  }
+
+  /// Calls `body` with the segmented keys of `tensors` and whether their scores reveal
+  /// non-finite weights. Each tensor's score input is held in memory for the call.
+  private func withRankingKeys<R>(
+    _ tensors: [RankedTensor], firstUnits: [Int], zerosFirst: Bool,
+    _ body: (SegmentedKeys, Bool) throws(PruningError) -> R
+  ) throws(PruningError) -> R {
+    var segments = [any KeySource]()
+    var reveals = true
+    func collect(_ index: Int) throws(PruningError) -> R {
+      guard index < tensors.count else {
+        return try body(SegmentedKeys(segments: segments, releases: tensors.map(\.release)), reveals)
+      }
+      let tensor = tensors[index]
+      return try ElementScoring.with(
+        config.metric, input: tensor.input, columns: tensor.matrixShape.columns,
+        firstStep: firstUnits[index]
+      ) { scoring throws(PruningError) in
+        reveals = scoring.revealsNonFiniteWeights
+        segments.append(
+          rankedKeys(tensor, scalar: tensor.scalar, scoring: scoring, zerosFirst: zerosFirst))
+        return try collect(index + 1)
+      }
+    }
+    return try collect(0)
+  }
+
+  private func rankedKeys<Scalar: PrunableScalar>(
+    _ tensor: RankedTensor, scalar: Scalar.Type, scoring: ElementScoring, zerosFirst: Bool
+  ) -> any KeySource {
+    RankedKeys<Scalar>(
+      bytes: tensor.bytes, count: tensor.count, scoring: scoring, zerosFirst: zerosFirst)
+  }
+
+  /// Throws for the first tensor holding NaN or ±Inf weights, read as |w| keys.
+  private func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
+    for tensor in tensors {
+      let keys = rankedKeys(
+        tensor, scalar: tensor.scalar, scoring: ElementScoring(kind: .magnitude(squared: false)),
+        zerosFirst: false)
+      let count = NonFiniteKeyCount.count(keys)
+      tensor.release()
+      guard count == 0 else { throw .nonFiniteWeights(name: tensor.name, count: count) }
+    }
+  }
+}
+
+/// Pruning one tensor with its share of a global cut, run specialised for its scalar type.
+private struct GlobalShare: ScalarOperation {
+  let cut: SelectionCut
+  let scoring: ElementScoring
+  let zerosFirst: Bool
+  let threads: Int
+
+  func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> PruningMask {
+    let keys = ElementScoreKeys(
+      values: UnsafeBufferPointer(values), scoring: scoring, zerosFirst: zerosFirst)
+    return cut.mask(of: keys, threads: threads) { start, kept in
+      PruningMask.zero(values, from: start, keeping: kept)
+    }
+  }
+}
+
+/// Counting keys of non-finite magnitude.
+private enum NonFiniteKeyCount {
+  static func count(_ source: any KeySource) -> Int {
+    let blockSize = LowestKSelection.blockSize
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
+      var count = 0
+      for start in stride(from: 0, to: source.count, by: blockSize) {
+        let end = min(start + blockSize, source.count)
+        source.fillKeys(start ..< end, into: keys)
+        for index in 0 ..< end - start {
+          count &+= Int(1 &- BranchFree.less(keys[index], ScoreKey.infiniteMagnitude))
+        }
+      }
+      return count
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/// The gradual pruning schedule of Zhu & Gupta (2017), TensorFlow Model Optimization's
+/// `PolynomialDecay` with power 3: sparsity rises from `initial` at `startStep` to `final`
+/// at `endStep`, fast at first and slowly at the end.
+///
+/// ```
+/// p   = clamp((t − t0) / (t1 − t0), 0, 1)
+/// s_t = s_f + (s_i − s_f) · (1 − p)³
+/// ```
+/// Before `startStep` it is `initial`, from `endStep` on `final`. Prune with
+/// `iterative: .total` at each step's sparsity to follow it.
+public struct GradualSchedule: Sendable, Hashable, Codable {
+  /// The sparsity at and before `startStep`, in [0, 1).
+  public let initial: Double
+  /// The sparsity at and after `endStep`, in [0, 1).
+  public let final: Double
+  /// The step at which pruning starts (t0).
+  public let startStep: Int
+  /// The step at which the final sparsity is reached (t1 ≥ t0).
+  public let endStep: Int
+
+  /// A schedule, its ranges checked.
+  ///
+  /// - Throws: `PruningError.invalidSchedule` for a sparsity outside [0, 1) or
+  ///   `endStep < startStep`.
+  public init(initial: Double = 0, final: Double, startStep: Int, endStep: Int)
+    throws(PruningError)
+  {
+    for (name, value) in [("initial", initial), ("final", final)] where !(value >= 0 && value < 1) {
+      throw .invalidSchedule("\(name) sparsity \(value) is outside [0, 1)")
+    }
+    guard endStep >= startStep else {
+      throw .invalidSchedule("end step \(endStep) is before start step \(startStep)")
+    }
+    self.initial = initial
+    self.final = final
+    self.startStep = startStep
+    self.endStep = endStep
+  }
+
+  /// The sparsity to reach at `step`.
+  public func sparsity(atStep step: Int) -> Double {
+    let progress: Double
+    if endStep == startStep {
+      progress = step >= endStep ? 1 : 0
+    } else {
+      progress = min(1, max(0, Double(step - startStep) / Double(endStep - startStep)))
+    }
+    let remaining = 1 - progress
+    return final + (initial - final) * remaining * remaining * remaining
+  }
+}

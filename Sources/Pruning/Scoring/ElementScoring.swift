@@ -1,0 +1,108 @@
+// Per-element scores, computed from the weights (and the metric's input) as each pass reads
+// them, a block at a time: no score array is materialised. A switch per block picks the
+// metric; the loop inside it runs specialised for the weights' scalar type.
+
+/// How the score of one element is computed, with what it needs besides the weight.
+///
+/// The pointers are views of the caller's inputs, valid for the call that made this value.
+struct ElementScoring {
+  /// The formula.
+  enum Kind {
+    /// |w|, or w² (rounded to `Float`) when `squared`.
+    case magnitude(squared: Bool)
+    /// The LCG scores of `RandomScores`, element `i` taking step `firstStep + i + 1`: a
+    /// tensor of a global ranking continues the stream where the previous tensor ended.
+    case random(seed: UInt64, firstStep: Int)
+    /// |w_ij| · norms[j], a `Float` product (Wanda).
+    case wanda(norms: UnsafeBufferPointer<Float>, columns: Int)
+    /// |w · g|, a `Float` product (first-order Taylor).
+    case taylor(gradients: UnsafeBufferPointer<Float>)
+    /// The caller's scores as they are.
+    case supplied(UnsafeBufferPointer<Float>)
+  }
+
+  let kind: Kind
+
+  /// Writes the scores of elements `range` to `scores[0 ..< range.count]`; `values` holds the
+  /// weights of exactly those elements.
+  func scores<Scalar: PrunableScalar>(
+    of values: UnsafeBufferPointer<Scalar>, at range: Range<Int>,
+    into scores: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(values.count == range.count && scores.count >= range.count)
+    switch kind {
+    case .magnitude(let squared):
+      if squared {
+        for slot in values.indices {
+          let weight = values[slot].widened
+          scores[slot] = weight * weight
+        }
+      } else {
+        for slot in values.indices { scores[slot] = abs(values[slot].widened) }
+      }
+    case .random(let seed, let firstStep):
+      var state = RandomScores.state(seed, advancedBy: firstStep + range.lowerBound)
+      for slot in values.indices {
+        state = RandomScores.step(state)
+        scores[slot] = RandomScores.score(state)
+      }
+    case .wanda(let norms, let columns):
+      var column = range.lowerBound % columns
+      for slot in values.indices {
+        scores[slot] = abs(values[slot].widened) * norms[column]
+        column += 1
+        if column == columns { column = 0 }
+      }
+    case .taylor(let gradients):
+      for slot in values.indices {
+        scores[slot] = abs(values[slot].widened * gradients[range.lowerBound + slot])
+      }
+    case .supplied(let supplied):
+      _ = scores.update(fromContentsOf: supplied[range])
+    }
+  }
+
+  /// Whether a non-finite weight always makes its score non-finite (given finite inputs), so
+  /// that the scoring pass itself can detect corrupted weights.
+  var revealsNonFiniteWeights: Bool {
+    switch kind {
+    case .magnitude, .wanda, .taylor: true
+    case .random, .supplied: false
+    }
+  }
+}
+
+/// The selection keys of per-element scores. With `zerosFirst`, a zero weight's key is 0,
+/// below every score's: the weights pruned in an earlier round are pruned first.
+struct ElementScoreKeys<Scalar: PrunableScalar>: KeySource {
+  let values: UnsafeBufferPointer<Scalar>
+  let scoring: ElementScoring
+  let zerosFirst: Bool
+
+  var count: Int { values.count }
+
+  func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
+    Self.keys(
+      of: UnsafeBufferPointer(rebasing: values[range]), at: range, scoring: scoring,
+      zerosFirst: zerosFirst, into: keys)
+  }
+
+  /// Writes the keys of elements `range`, whose weights are `values`, to `keys`.
+  static func keys(
+    of values: UnsafeBufferPointer<Scalar>, at range: Range<Int>, scoring: ElementScoring,
+    zerosFirst: Bool, into keys: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    keys.withMemoryRebound(to: Float.self) { scores in
+      scoring.scores(of: values, at: range, into: scores)
+    }
+    for slot in 0 ..< range.count {
+      keys[slot] = ScoreKey.key(Float(bitPattern: keys[slot]))
+    }
+    if zerosFirst {
+      values.withMemoryRebound(to: Scalar.Bits.self) { bits in
+        let magnitude = Scalar.Bits.max >> 1
+        for slot in 0 ..< range.count where bits[slot] & magnitude == 0 { keys[slot] = 0 }
+      }
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/// Checking that a tensor's score input is the one its metric needs, of the right length and
+/// made of usable numbers, before anything is scored.
+enum ScoreInputValidation {
+  /// Throws unless `input` is what `metric` needs for a `rows × columns` tensor: gradients
+  /// and scores one per weight, input norms one per column; all finite, norms ≥ 0.
+  static func validate(
+    _ input: ScoreInput?, metric: ImportanceMetric, name: String, rows: Int, columns: Int
+  ) throws(PruningError) {
+    guard let needed = metric.requiredInput else {
+      if let input {
+        throw .unexpectedScoreInput(name: name, metric: metric.name, given: input.kind.rawValue)
+      }
+      return
+    }
+    guard let input else {
+      throw .missingScoreInput(name: name, metric: metric.name, needs: needed.rawValue)
+    }
+    guard input.kind == needed else {
+      throw .unexpectedScoreInput(name: name, metric: metric.name, given: input.kind.rawValue)
+    }
+    let values = input.values
+    let expected = needed == .inputNorms ? columns : rows * columns
+    guard values.count == expected else {
+      throw .scoreInputCount(
+        name: name, kind: needed.rawValue, count: values.count, expected: expected)
+    }
+    let nonFinite = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+    guard nonFinite == 0 else {
+      throw .invalidScoreInput(
+        name: name, kind: needed.rawValue, count: nonFinite, problem: "NaN or ±Inf")
+    }
+    if needed == .inputNorms {
+      let negative = values.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+      guard negative == 0 else {
+        throw .invalidScoreInput(
+          name: name, kind: needed.rawValue, count: negative, problem: "negative")
+      }
+    }
+  }
+}
+
+extension ElementScoring {
+  /// Calls `body` with the scoring of `metric` for a tensor whose inputs were validated,
+  /// `firstStep` being where the random stream starts.
+  static func with<R, E: Error>(
+    _ metric: ImportanceMetric, input: ScoreInput?, columns: Int, firstStep: Int = 0,
+    _ body: (ElementScoring) throws(E) -> R
+  ) throws(E) -> R {
+    switch metric {
+    case .l1Magnitude: return try body(ElementScoring(kind: .magnitude(squared: false)))
+    case .l2Magnitude, .taylorProxy: return try body(ElementScoring(kind: .magnitude(squared: true)))
+    case .random(let seed): return try body(ElementScoring(kind: .random(seed: seed, firstStep: firstStep)))
+    case .taylor, .wanda, .supplied:
+      let values = input?.values ?? []
+      return try values.withUnsafeBufferPointer { values throws(E) in
+        switch metric {
+        case .taylor: try body(ElementScoring(kind: .taylor(gradients: values)))
+        case .wanda: try body(ElementScoring(kind: .wanda(norms: values, columns: columns)))
+        default: try body(ElementScoring(kind: .supplied(values)))
+        }
+      }
+    }
+  }
+}
