@@ -1,0 +1,41 @@
+/// Wanda's per-input-feature activation norms ‖X_j‖₂ from calibration inputs.
+public enum ActivationNorms {
+  /// The L2 norm of every column of `samples`, a row-major `[samples, features]` matrix of
+  /// calibration inputs of `Float`, `Float16` or `BFloat16`: the input norms of
+  /// `ScoreInput.inputNorms`. Computed like column scores — squares summed in Double through
+  /// `cblas_dgemv` — so the result does not depend on the thread count.
+  ///
+  /// - Throws: `PruningError.shapeMismatch` when the shape is not 2-D or does not hold the
+  ///   values; `.nonFiniteWeights` (naming `name`) for NaN or ±Inf inputs.
+  public static func columnNorms<Scalar: PrunableScalar>(
+    of samples: Span<Scalar>, shape: [Int], name: String, threadCount: Int? = nil
+  ) throws(PruningError) -> [Float] {
+    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
+      shape[0].multipliedReportingOverflow(by: shape[1]) == (samples.count, false)
+    else { throw .shapeMismatch(name: name, shape: shape, valueCount: samples.count) }
+    let threads = max(1, threadCount ?? Parallel.defaultThreadCount)
+    return try samples.withUnsafeBufferPointer { samples throws(PruningError) in
+      try Operation(rows: shape[0], columns: shape[1], name: name, threads: threads)
+        .runSpecialized(UnsafeMutableBufferPointer(mutating: samples))
+    }
+  }
+
+  /// The norms as a `ScalarOperation`, run specialised.
+  private struct Operation: ScalarOperation {
+    let rows: Int
+    let columns: Int
+    let name: String
+    let threads: Int
+
+    func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
+      throws(PruningError) -> [Float]
+    {
+      let readable = UnsafeBufferPointer(values)
+      let nonFinite = NonFiniteCount.count(readable, threads: threads)
+      guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
+      guard rows > 0 else { return Array(repeating: 0, count: columns) }
+      return UnitScores.columnNorms(
+        readable, rows: rows, columns: columns, kind: .l2, threads: threads)
+    }
+  }
+}
