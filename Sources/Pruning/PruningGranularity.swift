@@ -28,7 +28,7 @@ public enum PruningGranularity: Sendable, Hashable, Codable {
   }
 
   /// Whether the granularity needs a 2-D tensor.
-  var needsMatrix: Bool { self != .unstructured }
+  public var needsMatrix: Bool { self != .unstructured }
 }
 
 /// The shape of the blocks of `PruningGranularity.blocks` and how a block's element scores

@@ -84,6 +84,25 @@ public final class SafeTensorsFile: Sendable {
     return try body(view)
   }
 
+  /// Calls `body` with views of the bytes of several tensors at once (no copy), in the order
+  /// given: for passes that read many tensors together, such as a global ranking.
+  ///
+  /// The views are valid only during `body`; alignment as for ``withBytes(of:_:)``.
+  /// - Parameter tensors: tensors of this file; one of another file traps.
+  public func withBytes<R, E: Error>(
+    of tensors: [TensorInfo], _ body: ([UnsafeRawBufferPointer]) throws(E) -> R
+  ) throws(E) -> R {
+    let views = tensors.map { tensor in
+      guard let index = indexByName[tensor.name], self.tensors[index] == tensor else {
+        preconditionFailure("tensor \(quoted(tensor.name)) is not a tensor of \(path)")
+      }
+      let start = dataStart + tensor.dataOffsets.lowerBound
+      return UnsafeRawBufferPointer(rebasing: mapping.bytes[start..<start + tensor.byteCount])
+    }
+    defer { withExtendedLifetime(mapping) {} }
+    return try body(views)
+  }
+
   /// Lets the kernel drop the tensor's pages from memory: a pass over a checkpoint larger
   /// than memory calls this after each tensor, so that only the tensors it is working on stay
   /// resident. Reading the tensor again afterwards still works; it is read back from the

@@ -3,9 +3,10 @@ import Pruning
 import SafeTensors
 
 /// The one code path that prunes a checkpoint file, used by `bonsai prune` and
-/// `bonsai demo`: read the header, decide per tensor, then stream tensor by tensor into an
-/// atomic writer — pruned tensors through one reused buffer in their own dtype, the others
-/// copied byte for byte.
+/// `bonsai demo`: read the header, decide per tensor, make the decisions that need more than
+/// one tensor (a global ranking, channel groups) or a tensor's final shape (compaction), then
+/// stream tensor by tensor into an atomic writer — pruned tensors through one reused buffer
+/// in their own dtype, the others copied byte for byte.
 struct CheckpointPruning {
   /// The checkpoint to prune; never written to.
   let input: String
@@ -15,103 +16,167 @@ struct CheckpointPruning {
   let pruner: Pruner
   /// Which tensors are pruned.
   let selection: TensorSelection
+  /// Where gradients and activations come from.
+  var scoreInputs = ScoreInputFiles.none
+  /// Which tensors share channels.
+  var pairing = ChannelPairing.none
+  /// Whether pruned rows and columns are removed rather than zeroed.
+  var compact = false
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
+
+  /// What happens to one tensor.
+  enum Action: Equatable {
+    /// Copied byte for byte, for this reason.
+    case copy(reason: String)
+    /// Pruned by the pruner's configuration.
+    case prune
+    /// Rows (elements, for a bias) pruned as the channels of a group.
+    case producer(group: Int)
+    /// Columns pruned as the channels of a group.
+    case consumer(group: Int)
+  }
+
+  /// The decision for every tensor of a file.
+  struct Plan {
+    let entries: [(info: TensorInfo, action: Action)]
+    let groups: [ChannelPairing.Group]
+
+    /// The tensors pruned by the pruner's configuration, in file order.
+    var pruned: [TensorInfo] { entries.filter { $0.action == .prune }.map(\.info) }
+  }
 
   /// What happened to one tensor of the checkpoint.
   struct TensorOutcome {
     let info: TensorInfo
-    /// Why it was not pruned, or nil when it was.
-    let skipReason: String?
+    let action: Action
+    /// The shape written (smaller than `info.shape` when compacted).
+    let outputShape: [Int]
     /// Nonzero elements before and after.
     let nonzeroBefore: Int
     let nonzeroAfter: Int
+    /// The rows or columns kept, for structured pruning that is compacted or grouped.
+    let kept: KeptIndices?
+    /// Where the scores came from (weights, gradients, activations, the w² proxy).
+    let scoreSource: String?
+    /// For an N:M pattern, the pattern and whether the written tensor satisfies it.
+    let pattern: PruneReport.Pattern?
+
+    /// Why it was not pruned, or nil when it was.
+    var skipReason: String? {
+      if case .copy(let reason) = action { reason } else { nil }
+    }
   }
 
+  // MARK: - Planning
+
   /// The decision for every tensor of `file`, in file order, checked against the options:
-  /// a granularity that needs matrices asked of a selected tensor that is not one, or
-  /// `--min-nonzero` above a selected tensor's size, is a usage error.
-  func plan(_ file: SafeTensorsFile) throws(CommandLineError) -> [(TensorInfo, String?)] {
-    let plan = file.tensors.map { ($0, selection.skipReason(for: $0)) }
+  /// every option that does not fit a selected tensor is a usage error naming both.
+  func plan(_ file: SafeTensorsFile) throws(CommandLineError) -> Plan {
+    let groups = try pairing.groups(in: file, excluded: selection.exclusionReason)
+    var roles = [String: Action]()
+    for (index, group) in groups.enumerated() {
+      roles[group.consumer.name] = .consumer(group: index)
+      for producer in group.producers { roles[producer.name] = .producer(group: index) }
+    }
+    let entries = file.tensors.map { tensor in
+      (tensor, roles[tensor.name] ?? selection.skipReason(for: tensor).map(Action.copy) ?? .prune)
+    }
+    let plan = Plan(entries: entries, groups: groups)
+    try check(plan)
+    return plan
+  }
+
+  /// The usage errors of a plan.
+  private func check(_ plan: Plan) throws(CommandLineError) {
     let config = pruner.config
-    for (tensor, reason) in plan where reason == nil {
-      if config.granularity != .unstructured && tensor.shape.count != 2 {
+    let method = config.granularity.name
+    for tensor in plan.pruned {
+      if config.granularity.needsMatrix || config.scope == .perRow, tensor.shape.count != 2 {
         throw .usage(
-          "--granularity \(config.granularity.name) needs 2-D tensors, but tensor "
+          "\(config.scope == .perRow ? "--per-row" : "--granularity \(method)") needs 2-D tensors, but tensor "
             + "\"\(tensor.name)\" has shape \(tensor.shape)")
       }
-      if config.minNonzero > tensor.elementCount {
+      if case .semiStructured(_, let group) = config.granularity, tensor.shape[1] % group != 0 {
+        throw .usage(
+          "--granularity \(method): tensor \"\(tensor.name)\" has rows of \(tensor.shape[1]) weights, "
+            + "not a multiple of \(group); --exclude it or pick another pattern")
+      }
+      if config.scope != .global && config.minNonzero > tensor.elementCount {
         throw .usage(
           "--min-nonzero \(config.minNonzero) exceeds the \(tensor.elementCount) elements of "
             + "tensor \"\(tensor.name)\"")
       }
+      if compact && config.granularity != .rows && config.granularity != .columns {
+        throw .usage(
+          "--compact removes whole rows or columns: tensor \"\(tensor.name)\" is pruned with "
+            + "--granularity \(method); use rows or columns, or --exclude it")
+      }
+      try scoreInputs.check(tensor)
     }
-    return plan
+    if config.scope == .global {
+      if case .taylor = config.metric {
+        throw .usage("--scope global with --gradients is not supported: it would hold the gradients of every tensor at once")
+      }
+      let total = plan.pruned.reduce(0) { $0 + $1.elementCount }
+      if config.minNonzero > total {
+        throw .usage("--min-nonzero \(config.minNonzero) exceeds the \(total) weights of the selected tensors")
+      }
+    }
+    if !plan.groups.isEmpty {
+      switch config.metric {
+      case .l1Magnitude, .l2Magnitude, .taylorProxy, .random: break
+      default:
+        throw .usage("--pair scores channels by l1, l2, taylor (proxy) or random, not \(config.metric.name)")
+      }
+      if config.iterative != nil {
+        throw .usage("--pair cannot be combined with --iterative: channel groups follow the reference rule")
+      }
+    }
   }
 
+  // MARK: - Running
+
   /// Prunes the checkpoint into `output` and returns what happened to each tensor.
-  func run(_ file: SafeTensorsFile, plan: [(TensorInfo, String?)]) throws(CommandLineError)
-    -> [TensorOutcome]
-  {
+  func run(_ file: SafeTensorsFile, plan: Plan) throws(CommandLineError) -> [TensorOutcome] {
     guard !SamePath.same(input, output) else {
       throw .usage("output \(output) is the input file: Bonsai never writes to its input")
     }
-    for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
-      do {
-        try FileManager.default.removeItem(atPath: leftover)
-        Terminal.standardError.write("bonsai: removed \(leftover), left by an interrupted run\n")
-      } catch {
-        Terminal.standardError.write("bonsai: cannot remove \(leftover), left by an interrupted run\n")
-      }
-    }
-    var metadata = file.metadata
-    metadata["bonsai.version"] = Bonsai.version
-    metadata["bonsai.method"] = "\(pruner.config.metric.name) \(pruner.config.granularity.name)"
-    metadata["bonsai.sparsity"] = "\(pruner.config.sparsity)"
-    metadata["bonsai.pruned_tensors"] = "\(plan.filter { $0.1 == nil }.count)"
+    removeLeftovers()
+    let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
+    defer { buffer.deallocate() }
+    let decisions = try decide(file, plan: plan, buffer: buffer)
+
     let writer: SafeTensorsWriter
     do {
       writer = try SafeTensorsWriter(
         path: output,
-        tensors: file.tensors.map { TensorHeader(name: $0.name, dtype: $0.dtype, shape: $0.shape) },
-        metadata: metadata)
+        tensors: plan.entries.map { tensor, action in
+          TensorHeader(
+            name: tensor.name, dtype: tensor.dtype,
+            shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
+        },
+        metadata: metadata(file, plan: plan))
     } catch {
       throw .failure("\(error)")
     }
     let progress = ProgressDisplay(
-      style: progressStyle, totalTensors: plan.count, totalBytes: file.tensors.reduce(0) { $0 + $1.byteCount })
-    let largest = plan.filter { $0.1 == nil }.map(\.0.byteCount).max() ?? 0
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
-    defer { buffer.deallocate() }
-
+      style: progressStyle, totalTensors: plan.entries.count,
+      totalBytes: file.tensors.reduce(0) { $0 + $1.byteCount })
     var outcomes = [TensorOutcome]()
     var bytesDone = 0
     do {
-      for (index, (tensor, skipReason)) in plan.enumerated() {
-        let outcome: TensorOutcome
-        if let skipReason {
-          let nonzero = file.withBytes(of: tensor) { ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount) }
-          try file.withBytes(of: tensor) { bytes throws(SafeTensorsError) in try writer.append(bytes) }
-          outcome = TensorOutcome(info: tensor, skipReason: skipReason, nonzeroBefore: nonzero, nonzeroAfter: nonzero)
-        } else {
-          let pruned = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
-          file.withBytes(of: tensor) { pruned.copyMemory(from: $0) }
-          let before = ZeroCount.nonzero(in: UnsafeRawBufferPointer(pruned), dtype: tensor.dtype, count: tensor.elementCount)
-          do {
-            try PrunableBuffer.prune(pruned, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner)
-          } catch {
-            throw CommandLineError.failure("\(input): \(error)")
-          }
-          let after = ZeroCount.nonzero(in: UnsafeRawBufferPointer(pruned), dtype: tensor.dtype, count: tensor.elementCount)
-          try writer.append(UnsafeRawBufferPointer(pruned))
-          outcome = TensorOutcome(info: tensor, skipReason: nil, nonzeroBefore: before, nonzeroAfter: after)
-        }
+      for (index, (tensor, action)) in plan.entries.enumerated() {
+        let outcome = try process(
+          tensor, action: action, file: file, plan: plan, decisions: decisions, buffer: buffer,
+          writer: writer)
         file.release(tensor)
         outcomes.append(outcome)
         bytesDone += tensor.byteCount
         progress.update(
           index: index, name: tensor.name, bytesDone: bytesDone,
-          action: skipReason == nil ? "pruned" : "copied")
+          action: outcome.skipReason == nil ? "pruned" : "copied")
       }
       try writer.finish()
     } catch let error as CommandLineError {
@@ -122,5 +187,98 @@ struct CheckpointPruning {
       throw .failure("\(error)")
     }
     return outcomes
+  }
+
+  /// Writes one tensor and says what happened to it.
+  private func process(
+    _ tensor: TensorInfo, action: Action, file: SafeTensorsFile, plan: Plan,
+    decisions: Decisions, buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
+  ) throws -> TensorOutcome {
+    let before = file.withBytes(of: tensor) {
+      ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
+    }
+    if case .copy = action {
+      try file.withBytes(of: tensor) { bytes throws(SafeTensorsError) in try writer.append(bytes) }
+      return TensorOutcome(
+        info: tensor, action: action, outputShape: tensor.shape, nonzeroBefore: before,
+        nonzeroAfter: before, kept: nil, scoreSource: nil, pattern: nil)
+    }
+    let kept = decisions.kept(tensor, action: action)
+    let shape = outputShape(of: tensor, kept: kept)
+    let count = shape.reduce(1, *)
+    let written = UnsafeMutableRawBufferPointer(
+      rebasing: buffer[0 ..< count * tensor.dtype.bitWidth / 8])
+    if compact, let kept {
+      file.withBytes(of: tensor) { kept.compact($0, shape: tensor.shape, dtype: tensor.dtype, into: written) }
+    } else {
+      file.withBytes(of: tensor) { written.copyMemory(from: $0) }
+      if let kept {
+        kept.zeroOthers(written, shape: tensor.shape, dtype: tensor.dtype)
+      } else {
+        do {
+          try PrunableBuffer.prune(
+            written, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
+            input: try scoreInputs.input(for: tensor, threads: pruner.threadCount),
+            following: decisions.globalCut)
+        } catch let error as PruningError {
+          throw CommandLineError.failure("\(input): \(error)")
+        }
+      }
+    }
+    let after = ZeroCount.nonzero(
+      in: UnsafeRawBufferPointer(written), dtype: tensor.dtype, count: count)
+    var pattern: PruneReport.Pattern?
+    if action == .prune, case .semiStructured(let keep, let group) = pruner.config.granularity {
+      pattern = PruneReport.Pattern(
+        keep: keep, of: group,
+        satisfied: PrunableBuffer.satisfiesPattern(
+          UnsafeRawBufferPointer(written), dtype: tensor.dtype, columns: tensor.shape[1],
+          keep: keep, of: group))
+    }
+    try writer.append(UnsafeRawBufferPointer(written))
+    return TensorOutcome(
+      info: tensor, action: action, outputShape: shape, nonzeroBefore: before,
+      nonzeroAfter: after, kept: kept,
+      scoreSource: action == .prune ? scoreInputs.source(of: pruner.config.metric) : "weights (channel group)",
+      pattern: pattern)
+  }
+
+  /// The shape `tensor` is written with: smaller when its kept rows or columns are compacted.
+  private func outputShape(of tensor: TensorInfo, kept: KeptIndices?) -> [Int] {
+    compact ? kept?.compactedShape(of: tensor.shape) ?? tensor.shape : tensor.shape
+  }
+
+  /// The input's metadata with Bonsai's keys added.
+  private func metadata(_ file: SafeTensorsFile, plan: Plan) -> [String: String] {
+    var metadata = file.metadata
+    let config = pruner.config
+    var method = "\(config.metric.name) \(config.granularity.name)"
+    if config.scope != .tensor { method += " \(config.scope.rawValue)" }
+    if let iterative = config.iterative { method += " iterative-\(iterative.rawValue)" }
+    if compact { method += " compact" }
+    metadata["bonsai.version"] = Bonsai.version
+    metadata["bonsai.method"] = method
+    metadata["bonsai.sparsity"] = "\(config.sparsity)"
+    metadata["bonsai.pruned_tensors"] = "\(plan.entries.filter(\.action.isPruning).count)"
+    return metadata
+  }
+
+  /// Removes the temporary files of interrupted runs next to the output, saying so.
+  private func removeLeftovers() {
+    for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
+      do {
+        try FileManager.default.removeItem(atPath: leftover)
+        Terminal.standardError.write("bonsai: removed \(leftover), left by an interrupted run\n")
+      } catch {
+        Terminal.standardError.write("bonsai: cannot remove \(leftover), left by an interrupted run\n")
+      }
+    }
+  }
+}
+
+extension CheckpointPruning.Action {
+  /// Whether the tensor is pruned (not copied).
+  var isPruning: Bool {
+    if case .copy = self { false } else { true }
   }
 }

@@ -29,6 +29,20 @@ extension Bonsai {
     @Option(help: "Do not prune the tensors whose names match this regular expression (repeatable).")
     var exclude: [String] = []
 
+    @Option(help: "Gradients for --metric taylor: a safetensors file with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
+    var gradients: String?
+
+    @Option(help: "Activations for --metric wanda: a safetensors file holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
+    var activations: String?
+
+    @Flag(help: "Remove pruned rows or columns instead of zeroing them: the tensors shrink, and the report lists the kept indices. Needs --granularity rows or columns, or --pair.")
+    var compact = false
+
+    @Option(help: ArgumentHelp(
+      "Prune channels shared by coupled layers together: PRODUCERS->CONSUMER, a regular expression matching the producers (whose rows, or bias elements, are the channels) and the consumer's name (whose columns read them), $1…$9 standing for the captures. Repeatable.",
+      valueName: "rule"))
+    var pair: [String] = []
+
     @Option(help: "Write a JSON report of every tensor to this path.")
     var report: String?
 
@@ -46,10 +60,15 @@ extension Bonsai {
 
     func run() throws {
       try reportingErrors {
-        let job = CheckpointPruning(
-          input: input, output: output ?? "", pruner: Pruner(try pruning.config(), threadCount: pruning.threads),
+        var job = CheckpointPruning(
+          input: input, output: output ?? "",
+          pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
           selection: try TensorSelection(include: include, exclude: exclude),
           progressStyle: ProgressDisplay.style(quiet: quiet))
+        job.scoreInputs = try ScoreInputFiles(
+          gradients: gradients, activations: activations, metric: pruning.metric)
+        job.pairing = try ChannelPairing(pair)
+        job.compact = compact
         let file = try CheckpointFile.open(input)
         let plan = try job.plan(file)
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
@@ -58,10 +77,9 @@ extension Bonsai {
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
         if let report {
           let config = PruneReport.Config(
-            sparsity: pruning.sparsity, metric: pruning.metric.rawValue,
-            granularity: pruning.granularity.rawValue,
-            seed: pruning.metric == .random ? pruning.seed : nil, minNonzero: pruning.minNonzero,
-            include: include, exclude: exclude, input: input, output: output)
+            options: pruning, library: job.pruner.config, gradients: gradients,
+            activations: activations, compact: compact, pairs: pair, include: include,
+            exclude: exclude, input: input, output: output)
           try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
         }
       }
@@ -108,11 +126,18 @@ enum JSONOutput {
 /// The text `bonsai prune` prints.
 enum PruneOutput {
   /// Which tensors are pruned and why the others are skipped.
-  static func plan(_ plan: [(TensorInfo, String?)]) -> String {
-    let pruned = plan.filter { $0.1 == nil }.count
-    var text = "\(pruned) of \(plan.count) tensors selected for pruning\n"
-    for (tensor, reason) in plan {
-      text += reason.map { "  skip   \(tensor.name): \($0)\n" } ?? "  prune  \(tensor.name)\n"
+  static func plan(_ plan: CheckpointPruning.Plan) -> String {
+    let pruned = plan.entries.filter(\.action.isPruning).count
+    var text = "\(pruned) of \(plan.entries.count) tensors selected for pruning\n"
+    for (tensor, action) in plan.entries {
+      switch action {
+      case .copy(let reason): text += "  skip   \(tensor.name): \(reason)\n"
+      case .prune: text += "  prune  \(tensor.name)\n"
+      case .producer(let group):
+        text += "  prune  \(tensor.name): rows are the channels of \(plan.groups[group].consumer.name)\n"
+      case .consumer:
+        text += "  prune  \(tensor.name): columns read the channels of its producers\n"
+      }
     }
     return text
   }
@@ -123,9 +148,14 @@ enum PruneOutput {
       let total = outcome.info.elementCount
       let before = total == 0 ? 0 : Double(total - outcome.nonzeroBefore) / Double(total)
       let after = total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total)
+      let shape =
+        outcome.outputShape == outcome.info.shape
+        ? "\(outcome.info.shape)" : "\(outcome.info.shape) → \(outcome.outputShape)"
+      let pattern = outcome.pattern.map { $0.satisfied ? " (\($0.keep):\($0.of) holds)" : " (\($0.keep):\($0.of) BROKEN)" } ?? ""
       return [
-        outcome.info.name, "\(outcome.info.shape)", outcome.info.dtype.rawValue,
-        "\(Percent(before)) → \(Percent(after))" + (outcome.skipReason == nil ? "" : " (copied)"),
+        outcome.info.name, shape, outcome.info.dtype.rawValue,
+        "\(Percent(before)) → \(Percent(after))" + (outcome.skipReason == nil ? "" : " (copied)")
+          + pattern,
       ]
     }
     let total = outcomes.reduce(0) { $0 + $1.info.elementCount }

@@ -7,35 +7,89 @@ struct PruneReport: Encodable {
     let sparsity: Double
     let metric: String
     let granularity: String
+    let blockPooling: String?
+    let scope: String
+    let iterative: String?
     let seed: UInt64?
     let minNonzero: Int
+    let gradients: String?
+    let activations: String?
+    let compact: Bool
+    let pairs: [String]
     let include: [String]
     let exclude: [String]
     let input: String
     let output: String?
 
     enum CodingKeys: String, CodingKey {
-      case sparsity, metric, granularity, seed, include, exclude, input, output
+      case sparsity, metric, granularity, scope, iterative, seed, gradients, activations
+      case compact, pairs, include, exclude, input, output
+      case blockPooling = "block_pooling"
       case minNonzero = "min_nonzero"
     }
+
+    /// The configuration of a run from its options and the library configuration they made.
+    init(
+      options: PruningOptions, library: PruningConfig, gradients: String?, activations: String?,
+      compact: Bool, pairs: [String], include: [String], exclude: [String], input: String,
+      output: String?
+    ) {
+      sparsity = library.sparsity
+      metric = library.metric.name
+      granularity = library.granularity.name
+      if case .blocks(let shape) = library.granularity {
+        blockPooling = shape.pooling.rawValue
+      } else {
+        blockPooling = nil
+      }
+      scope = library.scope.rawValue
+      iterative = library.iterative?.rawValue
+      if case .random(let seed) = library.metric { self.seed = seed } else { self.seed = nil }
+      minNonzero = library.minNonzero
+      self.gradients = gradients
+      self.activations = activations
+      self.compact = compact
+      self.pairs = pairs
+      self.include = include
+      self.exclude = exclude
+      self.input = input
+      self.output = output
+    }
+  }
+
+  /// An N:M pattern and whether a written tensor satisfies it.
+  struct Pattern: Encodable {
+    let keep: Int
+    let of: Int
+    let satisfied: Bool
   }
 
   /// One tensor of the file.
   struct Tensor: Encodable {
     let name: String
     let shape: [Int]
+    let outputShape: [Int]
     let dtype: String
     let pruned: Bool
     let skipReason: String?
+    let method: String?
+    let scoreSource: String?
     let totalParams: Int
     let nonzeroParams: Int
     let sparsity: Double
+    let keptRows: [Int]?
+    let keptColumns: [Int]?
+    let pattern: Pattern?
 
     enum CodingKeys: String, CodingKey {
-      case name, shape, dtype, pruned, sparsity
+      case name, shape, dtype, pruned, sparsity, method, pattern
+      case outputShape = "output_shape"
       case skipReason = "skip_reason"
+      case scoreSource = "score_source"
       case totalParams = "total_params"
       case nonzeroParams = "nonzero_params"
+      case keptRows = "kept_rows"
+      case keptColumns = "kept_columns"
     }
   }
 
@@ -55,18 +109,40 @@ struct PruneReport: Encodable {
     try container.encode(tensors, forKey: .tensors)
   }
 
-  /// The report of a run's outcomes.
+  /// The report of a run's outcomes. Sparsity counts removed weights (compaction) as pruned:
+  /// it is 1 − nonzero written / elements of the input tensor.
   init(outcomes: [CheckpointPruning.TensorOutcome], config: Config) {
     tensors = outcomes.map { outcome in
       let total = outcome.info.elementCount
       return Tensor(
-        name: outcome.info.name, shape: outcome.info.shape, dtype: outcome.info.dtype.rawValue,
-        pruned: outcome.skipReason == nil, skipReason: outcome.skipReason, totalParams: total,
+        name: outcome.info.name, shape: outcome.info.shape, outputShape: outcome.outputShape,
+        dtype: outcome.info.dtype.rawValue, pruned: outcome.skipReason == nil,
+        skipReason: outcome.skipReason, method: Self.method(outcome.action, config: config),
+        scoreSource: outcome.scoreSource, totalParams: total,
         nonzeroParams: outcome.nonzeroAfter,
-        sparsity: total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total))
+        sparsity: total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total),
+        keptRows: outcome.kept?.axis == .rows ? outcome.kept?.indices : nil,
+        keptColumns: outcome.kept?.axis == .columns ? outcome.kept?.indices : nil,
+        pattern: outcome.pattern)
     }
     totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
     self.config = config
+  }
+
+  /// How a tensor was pruned, in words, or nil when it was copied.
+  private static func method(_ action: CheckpointPruning.Action, config: Config) -> String? {
+    let removal = config.compact ? "removed" : "zeroed"
+    switch action {
+    case .copy: return nil
+    case .prune:
+      var words = "\(config.metric) \(config.granularity)"
+      if config.scope != PruningScope.tensor.rawValue { words += " \(config.scope)" }
+      if let iterative = config.iterative { words += " iterative-\(iterative)" }
+      if config.compact { words += " compacted" }
+      return words
+    case .producer: return "channel group: \(config.metric) rows \(removal)"
+    case .consumer: return "channel group: \(config.metric) columns \(removal)"
+    }
   }
 }
 

@@ -40,9 +40,7 @@ struct TensorSelection {
 
   /// Why `tensor` is skipped, or nil when it is pruned.
   func skipReason(for tensor: TensorInfo) -> String? {
-    guard Self.prunableDTypes.contains(tensor.dtype) else {
-      return "dtype \(tensor.dtype.rawValue) is not pruned (only F32, F16, BF16)"
-    }
+    if let reason = exclusionReason(for: tensor) { return reason }
     if include.isEmpty {
       if tensor.shape.count != 2 { return "rank \(tensor.shape.count): only matrices are pruned by default" }
       for word in ["embed", "lm_head"] where tensor.name.contains(word) {
@@ -50,6 +48,15 @@ struct TensorSelection {
       }
     } else if !include.contains(where: { tensor.name.contains($0.regex) }) {
       return "matches no --include pattern"
+    }
+    return nil
+  }
+
+  /// Why `tensor` cannot be pruned whatever the rule — its dtype, `--exclude`, no elements —
+  /// or nil. `--pair` groups take every tensor this lets through.
+  func exclusionReason(for tensor: TensorInfo) -> String? {
+    guard Self.prunableDTypes.contains(tensor.dtype) else {
+      return "dtype \(tensor.dtype.rawValue) is not pruned (only F32, F16, BF16)"
     }
     if let match = exclude.first(where: { tensor.name.contains($0.regex) }) {
       return "matches --exclude \"\(match.pattern)\""

@@ -1,0 +1,120 @@
+import Pruning
+import SafeTensors
+
+/// The files that score inputs come from: `--gradients` for Taylor scores |w·g| and
+/// `--activations` for Wanda's |w|·‖X_j‖, each a safetensors file keyed by weight name.
+struct ScoreInputFiles {
+  /// Gradients with the weights' names and shapes.
+  let gradients: SafeTensorsFile?
+  /// Per weight `NAME`, a vector of input norms `[in]` or calibration inputs `[samples, in]`.
+  let activations: SafeTensorsFile?
+
+  /// No score inputs.
+  static let none = ScoreInputFiles(gradients: nil, activations: nil)
+}
+
+extension ScoreInputFiles {
+  /// Opens the files given on the command line, checking they fit the metric.
+  init(gradients: String?, activations: String?, metric: MetricOption) throws(CommandLineError) {
+    if gradients != nil && metric != .taylor {
+      throw .usage("--gradients is used by --metric taylor only, not \(metric.rawValue)")
+    }
+    if activations != nil && metric != .wanda {
+      throw .usage("--activations is used by --metric wanda only, not \(metric.rawValue)")
+    }
+    if metric == .wanda && activations == nil {
+      throw .usage("--metric wanda needs --activations FILE: the input norms of every pruned weight")
+    }
+    self.init(
+      gradients: try gradients.map { path throws(CommandLineError) in try CheckpointFile.open(path) },
+      activations: try activations.map { path throws(CommandLineError) in try CheckpointFile.open(path) })
+  }
+
+  /// Where the scores of a pruned tensor come from, for the report.
+  func source(of metric: ImportanceMetric) -> String {
+    switch metric {
+    case .taylor: "gradients (\(gradients?.path ?? ""))"
+    case .taylorProxy: "proxy w² (no gradients)"
+    case .wanda: "activations (\(activations?.path ?? ""))"
+    default: "weights"
+    }
+  }
+
+  /// Checks, before anything is written, that `tensor` has the input its metric needs.
+  func check(_ tensor: TensorInfo) throws(CommandLineError) {
+    _ = try entry(for: tensor)
+  }
+
+  /// The score input of `tensor`: its gradients widened to `Float`, or its input norms
+  /// (computed from calibration inputs through the BLAS column norms); nil when the metric
+  /// needs none.
+  func input(for tensor: TensorInfo, threads: Int?) throws(CommandLineError) -> ScoreInput? {
+    guard let (file, info) = try entry(for: tensor) else { return nil }
+    let values = file.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
+    if file === gradients { return .gradients(values) }
+    if info.shape.count == 1 { return .inputNorms(values) }
+    do {
+      return .inputNorms(
+        try ActivationNorms.columnNorms(
+          of: values.span, shape: info.shape, name: info.name, threadCount: threads))
+    } catch {
+      throw .failure("\(file.path): \(error)")
+    }
+  }
+
+  /// The file and tensor holding `tensor`'s input, checked against its shape.
+  private func entry(for tensor: TensorInfo) throws(CommandLineError) -> (SafeTensorsFile, TensorInfo)? {
+    if let gradients {
+      guard let info = gradients.tensor(named: tensor.name) else {
+        throw .usage(
+          "--gradients \(gradients.path) has no tensor \"\(tensor.name)\": give its gradients or --exclude it")
+      }
+      try checkDType(info, in: gradients, option: "--gradients")
+      guard info.shape == tensor.shape else {
+        throw .usage(
+          "--gradients \(gradients.path): tensor \"\(tensor.name)\" has shape \(info.shape), but the weight has \(tensor.shape)")
+      }
+      return (gradients, info)
+    }
+    if let activations {
+      guard let info = activations.tensor(named: tensor.name) else {
+        throw .usage(
+          "--activations \(activations.path) has no tensor \"\(tensor.name)\": give its input norms or --exclude it")
+      }
+      try checkDType(info, in: activations, option: "--activations")
+      let columns = tensor.shape.count == 2 ? tensor.shape[1] : tensor.elementCount
+      guard info.shape == [columns] || info.shape.count == 2 && info.shape[1] == columns else {
+        throw .usage(
+          "--activations \(activations.path): tensor \"\(tensor.name)\" has shape \(info.shape); expected [\(columns)] norms or [samples, \(columns)] inputs for the weight of shape \(tensor.shape)")
+      }
+      return (activations, info)
+    }
+    return nil
+  }
+
+  private func checkDType(_ info: TensorInfo, in file: SafeTensorsFile, option: String)
+    throws(CommandLineError)
+  {
+    guard TensorSelection.prunableDTypes.contains(info.dtype) else {
+      throw .usage(
+        "\(option) \(file.path): tensor \"\(info.name)\" has dtype \(info.dtype.rawValue); only F32, F16 and BF16 are read")
+    }
+  }
+}
+
+/// Widening F32, F16 and BF16 elements to `Float`.
+enum FloatValues {
+  /// The elements of `dtype` stored in `bytes`, as `Float`s (exact).
+  static func widened(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> [Float] {
+    switch dtype {
+    case .f32: withAlignedElements(bytes, as: Float.self) { widened($0) }
+    case .f16: withAlignedElements(bytes, as: Float16.self) { widened($0) }
+    case .bf16: withAlignedElements(bytes, as: BFloat16.self) { widened($0) }
+    default: preconditionFailure("dtype \(dtype) is not widened; callers check it")
+    }
+  }
+
+  private static func widened<Scalar: PrunableScalar>(_ values: Span<Scalar>) -> [Float] {
+    values.withUnsafeBufferPointer { $0.map(\.widened) }
+  }
+}
