@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Whole-checkpoint benchmark: `bonsai prune` against `cp` (with and without syncing the copy,
-as Bonsai syncs its output before renaming it) and a Python safetensors + numpy script doing
-the same pruning, on a generated checkpoint of several GB made of ~180 MB
+"""Whole-checkpoint benchmark: `bonsai prune` (durable by default, with `--no-sync`, and with
+`--scope global`) against `cp` (with and without syncing the copy, as Bonsai syncs its output
+before renaming it) and a Python safetensors + numpy script doing the same pruning, on a generated checkpoint of several GB made of ~180 MB
 tensors. Reports wall times (median of repeats) and peak resident memory (/usr/bin/time -v).
 
 Usage: bench_checkpoint.py PATH/TO/bonsai FOLDER [TENSORS] [REPEATS]
@@ -88,6 +88,10 @@ for name, command in [
     ("cp", ["cp", source, target]),
     ("cp_fsync", ["sh", "-c", 'cp "$0" "$1" && sync "$1"', source, target]),
     ("bonsai", [bonsai, "prune", source, "-o", target, "--sparsity", "0.5", "--quiet"]),
+    ("bonsai_no_sync", [bonsai, "prune", source, "-o", target, "--sparsity", "0.5", "--quiet",
+                        "--no-sync"]),
+    ("bonsai_global", [bonsai, "prune", source, "-o", target, "--sparsity", "0.5", "--quiet",
+                       "--scope", "global"]),
     ("python", [sys.executable, script, source, target]),
 ]:
     runs = []
@@ -101,6 +105,12 @@ for name, command in [
 tensor_mb = shape[0] * shape[1] * 4 / 1e6
 print(json.dumps({"checkpoint_gb": round(size_gb, 2), "tensor_mb": round(tensor_mb, 1),
                   "results": results}, indent=2))
+print(f"bonsai --no-sync / cp = "
+      f"{results['bonsai_no_sync']['seconds'] / results['cp']['seconds']:.2f}; "
+      f"python / bonsai --no-sync = "
+      f"{results['python']['seconds'] / results['bonsai_no_sync']['seconds']:.2f}; "
+      f"bonsai --scope global peak RSS {results['bonsai_global']['peak_rss_mb']:.0f} MB, "
+      f"{results['bonsai_global']['seconds']:.2f} s")
 print(f"bonsai / cp = {results['bonsai']['seconds'] / results['cp']['seconds']:.2f}; "
       f"bonsai / (cp + fsync) = {results['bonsai']['seconds'] / results['cp_fsync']['seconds']:.2f}; "
       f"python / bonsai = {results['python']['seconds'] / results['bonsai']['seconds']:.2f}; "

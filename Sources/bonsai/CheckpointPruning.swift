@@ -22,6 +22,8 @@ struct CheckpointPruning {
   var pairing = ChannelPairing.none
   /// Whether pruned rows and columns are removed rather than zeroed.
   var compact = false
+  /// Whether the output is flushed to disk before it is renamed into place.
+  var syncsToDisk = true
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
 
@@ -157,7 +159,7 @@ struct CheckpointPruning {
             name: tensor.name, dtype: tensor.dtype,
             shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
         },
-        metadata: metadata(file, plan: plan))
+        metadata: metadata(file, plan: plan), syncsToDisk: syncsToDisk)
     } catch {
       throw .failure("\(error)")
     }

@@ -43,6 +43,9 @@ extension Bonsai {
       valueName: "rule"))
     var pair: [String] = []
 
+    @Flag(name: .customLong("no-sync"), help: "Do not flush the output to disk before renaming it into place: faster when the disk is the bottleneck. A crash or kill still never leaves a partial file under the output's name, but a power loss may.")
+    var noSync = false
+
     @Option(help: "Write a JSON report of every tensor to this path.")
     var report: String?
 
@@ -69,6 +72,7 @@ extension Bonsai {
           gradients: gradients, activations: activations, metric: pruning.metric)
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
+        job.syncsToDisk = !noSync
         let file = try CheckpointFile.open(input)
         let plan = try job.plan(file)
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
