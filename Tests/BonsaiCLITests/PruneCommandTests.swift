@@ -80,6 +80,19 @@ struct PruneCommandTests {
     #expect(config["metric"] as? String == "l2")
   }
 
+  /// `--no-sync` changes when the bytes reach the disk, never which bytes are written.
+  @Test func noSyncWritesTheSameBytes() throws {
+    let folder = try TemporaryDirectory()
+    let input = try checkpoint(in: folder)
+    let synced = folder.file("synced.safetensors")
+    let unsynced = folder.file("unsynced.safetensors")
+    #expect(try BonsaiProcess.run(["prune", input, "-o", synced, "--quiet"]).status == 0)
+    let result = try BonsaiProcess.run(["prune", input, "-o", unsynced, "--quiet", "--no-sync"])
+    #expect(result.status == 0, "\(result.standardError)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: unsynced)) == Data(contentsOf: URL(fileURLWithPath: synced)))
+    #expect(try folder.entries() == ["model.safetensors", "synced.safetensors", "unsynced.safetensors"])
+  }
+
   @Test func dryRunWritesNothing() throws {
     let folder = try TemporaryDirectory()
     let input = try checkpoint(in: folder)
