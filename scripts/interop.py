@@ -9,7 +9,9 @@ Checks, through the built `bonsai` binary, that
   * files Bonsai writes load with the reference, keep dtypes, shapes and the user's
     metadata (plus Bonsai's own keys), copy unselected tensors byte for byte, keep every
     kept weight bit-identical, and prune exactly the set a numpy reference prunes:
-    k = floor(sparsity * units) lowest scores, ties to the lower index (stable sort).
+    k = floor(sparsity * units) lowest scores, ties to the lower index (stable sort);
+  * the methods beyond the reference (N:M, Wanda per row from calibration inputs, global
+    scope, blocks, compaction) prune exactly what numpy computes from their rules.
 """
 import json
 import os
@@ -136,6 +138,85 @@ with tempfile.TemporaryDirectory() as folder:
             entry = next(t for t in json_report["tensors"] if t["name"] == name)
             check(entry["nonzero_params"] == int(np.count_nonzero(result)),
                   f"{granularity}/{name}: report nonzero_params")
+
+    # The methods beyond the reference, against numpy written straight from their rules.
+    selected_names = [t["name"] for t in report["tensors"]  # file order
+                      if t["name"] in ("model.layers.0.mlp.up_proj.weight",
+                                       "model.layers.0.mlp.down_proj.weight",
+                                       "model.layers.0.self_attn.q_proj.weight")]
+    weights = {name: tensors[name].astype(np.float32) for name in selected_names}
+
+    def pruned_as(name, output, keep, what):
+        result = load_file(output)[name]
+        original = tensors[name]
+        bits = original.view(np.uint32 if original.dtype == np.float32 else np.uint16)
+        result_bits = result.view(bits.dtype)
+        check(np.array_equal(result_bits[keep], bits[keep]) and np.all(result_bits[~keep] == 0),
+              f"{what}/{name}: pruned exactly as numpy")
+
+    def prune_with(name, *options):
+        output = os.path.join(folder, f"{name}.safetensors")
+        report_path = output + ".json"
+        run("prune", source, "-o", output, "--report", report_path, "--quiet", *options)
+        return output, {t["name"]: t for t in json.load(open(report_path))["tensors"]}
+
+    for keep_n, group in [(2, 4), (1, 4), (4, 8)]:
+        output, entries = prune_with(f"nm{keep_n}{group}", "--granularity", f"{keep_n}:{group}")
+        for name, w in weights.items():
+            rows, columns = w.shape
+            scores = np.abs(w).reshape(rows, columns // group, group)
+            order = np.argsort(scores, axis=2, kind="stable")
+            keep = np.ones_like(scores, dtype=bool)
+            np.put_along_axis(keep, order[:, :, : group - keep_n], False, axis=2)
+            pruned_as(name, output, keep.reshape(w.shape), f"{keep_n}:{group}")
+            check(entries[name]["pattern"] == {"keep": keep_n, "of": group, "satisfied": True},
+                  f"{keep_n}:{group}/{name}: report says the pattern holds")
+
+    activations = {name: rng.standard_normal((7, w.shape[1])).astype(np.float32)
+                   for name, w in weights.items()}
+    activations_path = os.path.join(folder, "activations.safetensors")
+    save_file(activations, activations_path)
+    output, entries = prune_with("wanda", "--metric", "wanda", "--activations", activations_path,
+                                 "--per-row", "--sparsity", "0.5")
+    for name, w in weights.items():
+        norms = np.sqrt((activations[name].astype(np.float64) ** 2).sum(axis=0)).astype(np.float32)
+        scores = np.abs(w) * norms[None, :]  # a float32 product, rounded once
+        order = np.argsort(scores, axis=1, kind="stable")
+        keep = np.ones_like(w, dtype=bool)
+        np.put_along_axis(keep, order[:, : int(np.floor(0.5 * w.shape[1]))], False, axis=1)
+        pruned_as(name, output, keep, "wanda per-row")
+        check(entries[name]["score_source"].startswith("activations"), f"wanda/{name}: source")
+
+    output, _ = prune_with("global", "--scope", "global", "--sparsity", "0.6")
+    union = np.concatenate([np.abs(weights[name]).ravel() for name in selected_names])
+    keep = expected_mask(union, int(np.floor(0.6 * union.size)))
+    start = 0
+    for name in selected_names:
+        size = weights[name].size
+        pruned_as(name, output, keep[start:start + size].reshape(weights[name].shape), "global")
+        start += size
+
+    output, _ = prune_with("blocks", "--granularity", "block:4x3", "--sparsity", "0.5")
+    for name, w in weights.items():
+        rows, columns = w.shape
+        grid = [(r, c) for r in range(0, rows, 4) for c in range(0, columns, 3)]
+        means = np.array([np.float32(np.abs(w[r:r + 4, c:c + 3]).astype(np.float64).mean())
+                          for r, c in grid])
+        block_keep = expected_mask(means, int(np.floor(0.5 * len(grid))))
+        keep = np.zeros_like(w, dtype=bool)
+        for (r, c), kept in zip(grid, block_keep):
+            keep[r:r + 4, c:c + 3] = kept
+        pruned_as(name, output, keep, "block:4x3")
+
+    output, entries = prune_with("compact", "--granularity", "rows", "--metric", "l2",
+                                 "--sparsity", "0.25", "--compact")
+    compacted = load_file(output)
+    for name, w in weights.items():
+        kept = np.sort(np.argsort(unit_scores(w, "l2", "rows"), kind="stable")
+                       [int(np.floor(0.25 * w.shape[0])):])
+        check(entries[name]["kept_rows"] == kept.tolist(), f"compact/{name}: kept rows")
+        check(np.array_equal(compacted[name].view(np.uint8), tensors[name][kept].view(np.uint8)),
+              f"compact/{name}: the kept rows, bit for bit")
 
 print(f"interop: {passes} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
