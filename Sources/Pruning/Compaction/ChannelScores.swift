@@ -106,15 +106,21 @@ public struct ChannelScores: Sendable {
     guard values.count == shape[0] * shape[1] else {
       throw .shapeMismatch(name: name, shape: shape, valueCount: values.count)
     }
-    hasScoringTensor = true
-    if case .random = config.metric { return }
-    let kind: NormKind = config.metric == .l1Magnitude ? .l1 : .l2
+    // Random scores need no norms, but corrupted weights are rejected all the same.
+    let kind: NormKind? =
+      switch config.metric {
+      case .random: nil
+      case .l1Magnitude: .l1
+      default: .l2
+      }
     let norms = try values.withUnsafeBufferPointer { values throws(PruningError) in
       try ChannelNorms(
         rows: shape[0], columns: shape[1], kind: kind, alongRows: alongRows, name: name,
         threads: threadCount
       ).runSpecialized(UnsafeMutableBufferPointer(mutating: values))
     }
+    hasScoringTensor = true
+    guard let kind else { return }
     for channel in 0 ..< channels {
       let norm = Double(norms[channel])
       sums[channel] += kind == .l1 ? norm : norm * norm
@@ -122,11 +128,12 @@ public struct ChannelScores: Sendable {
   }
 }
 
-/// Row or column norms of one tensor, run specialised for its scalar type.
+/// Row or column norms of one tensor, run specialised for its scalar type, after checking
+/// that its weights are finite (only the check, returning no norms, when `kind` is nil).
 private struct ChannelNorms: ScalarOperation {
   let rows: Int
   let columns: Int
-  let kind: NormKind
+  let kind: NormKind?
   let alongRows: Bool
   let name: String
   let threads: Int
@@ -137,6 +144,7 @@ private struct ChannelNorms: ScalarOperation {
     let readable = UnsafeBufferPointer(values)
     let nonFinite = NonFiniteCount.count(readable, threads: threads)
     guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
+    guard let kind else { return [] }
     return alongRows
       ? UnitScores.rowNorms(readable, rows: rows, columns: columns, kind: kind, threads: threads)
       : UnitScores.columnNorms(

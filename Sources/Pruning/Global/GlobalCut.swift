@@ -86,8 +86,9 @@ extension Pruner {
   ///   - values: the tensor's weights, as they were when the cut was made.
   ///   - name: the tensor's name in the ranking; `shape` must be the one ranked.
   ///   - input: the same score input as in the ranking.
-  /// - Throws: `PruningError.unknownTensor` for a tensor the cut did not rank, or a shape
-  ///   that differs from the ranked one.
+  /// - Throws: `PruningError.unknownTensor` for a tensor the cut did not rank, a shape that
+  ///   differs from the ranked one, or score input unfit for the metric (checked as the
+  ///   ranking checked it, so that scoring never reads past the end of the input).
   public func prune<Scalar: PrunableScalar>(
     _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil,
     following cut: GlobalCut
@@ -98,6 +99,9 @@ extension Pruner {
       throw .shapeMismatch(name: name, shape: member.shape, valueCount: values.count)
     }
     let columns = shape.count == 2 ? shape[1] : values.count
+    try ScoreInputValidation.validate(
+      input, metric: cut.config.metric, name: name, rows: values.count / columns,
+      columns: columns)
     return values.withUnsafeMutableBufferPointer { values in
       ElementScoring.with(
         cut.config.metric, input: input, columns: columns, firstStep: member.firstUnit

@@ -37,7 +37,8 @@ public struct GradualSchedule: Sendable, Hashable, Codable {
     self.endStep = endStep
   }
 
-  /// The sparsity to reach at `step`.
+  /// The sparsity to reach at `step`: exactly `initial` up to `startStep` (where the formula
+  /// would round s_f + (s_i − s_f) to a neighbour of s_i), exactly `final` from `endStep`.
   public func sparsity(atStep step: Int) -> Double {
     let progress: Double
     if endStep == startStep {
@@ -45,7 +46,8 @@ public struct GradualSchedule: Sendable, Hashable, Codable {
     } else {
       progress = min(1, max(0, Double(step - startStep) / Double(endStep - startStep)))
     }
+    guard progress > 0 else { return initial }
     let remaining = 1 - progress
-    return final + (initial - final) * remaining * remaining * remaining
+    return final + (initial - final) * (remaining * remaining * remaining)
   }
 }
