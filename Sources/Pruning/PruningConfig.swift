@@ -37,7 +37,8 @@ public struct PruningConfig: Sendable, Hashable, Codable {
   ///   - iterative: how zeros already present count; default nil, the reference rule.
   ///   - minNonzero: how many elements survive at least; ≥ 0, default 1.
   /// - Throws: `PruningError.sparsityOutOfRange`, `.negativeMinNonzero`, `.invalidPattern`
-  ///   (N:M needs 1 ≤ N < M), `.scopeNeedsUnstructured` (per-row and global scopes rank
+  ///   (N:M needs 1 ≤ N < M), `.iterativePattern` (an N:M pattern fixes its count, whatever
+  ///   zeros are present), `.scopeNeedsUnstructured` (per-row and global scopes rank
   ///   single weights).
   public init(
     sparsity: Double,
@@ -50,6 +51,7 @@ public struct PruningConfig: Sendable, Hashable, Codable {
     var sparsity = sparsity
     if case .semiStructured(let keep, let group) = granularity {
       guard keep >= 1, keep < group else { throw .invalidPattern(keep: keep, group: group) }
+      guard iterative == nil else { throw .iterativePattern(pattern: granularity.name) }
       sparsity = Double(group - keep) / Double(group)
     }
     guard sparsity >= 0, sparsity < 1 else { throw .sparsityOutOfRange(sparsity) }

@@ -19,6 +19,8 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
   case nonFiniteWeights(name: String, count: Int)
   /// An N:M pattern with `keep` outside 1 ..< `group`.
   case invalidPattern(keep: Int, group: Int)
+  /// An iterative mode asked of an N:M pattern, which fixes its count.
+  case iterativePattern(pattern: String)
   /// A block dimension below 1.
   case invalidBlockShape(rows: Int, columns: Int)
   /// A row length that is not a multiple of the N:M group size.
@@ -65,6 +67,8 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
       return "tensor \"\(name)\": \(count) non-finite weight\(count == 1 ? "" : "s") (NaN or ±Inf)"
     case .invalidPattern(let keep, let group):
       return "N:M pattern \(keep):\(group) is invalid: it needs 1 ≤ N < M (N weights kept of M)"
+    case .iterativePattern(let pattern):
+      return "an N:M pattern (\(pattern)) prunes M − N of every M whatever zeros are present: it takes no iterative mode"
     case .invalidBlockShape(let rows, let columns):
       return "block shape \(rows)x\(columns) is invalid: both sides must be at least 1"
     case .rowNotDivisible(let name, let columns, let group):

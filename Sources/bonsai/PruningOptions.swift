@@ -126,6 +126,10 @@ struct PruningOptions: ParsableArguments {
       throw ValidationError(
         "--sparsity \(sparsity) cannot be combined with --granularity \(granularity.text): the pattern fixes the sparsity")
     }
+    if let iterative, case .semiStructured = granularity.kind {
+      throw ValidationError(
+        "--iterative \(iterative.rawValue) cannot be combined with --granularity \(granularity.text): the pattern fixes how many are pruned")
+    }
     guard minNonzero >= 0 else {
       throw ValidationError("--min-nonzero \(minNonzero) is negative")
     }

@@ -73,6 +73,8 @@ struct MethodCommandTests {
       (["--granularity", "block:0x4"], "--granularity"),
       (["--granularity", "3:5"], "tensor \"a.weight\" has rows of 8 weights, not a multiple of 5"),
       (["--per-row", "--granularity", "rows"], "--per-row ranks single weights"),
+      (["--granularity", "2:4", "--iterative", "total"], "--iterative total cannot be combined with --granularity 2:4"),
+      (["--per-row", "--scope", "global"], "--per-row and --scope global cannot be combined"),
       (["--compact"], "--compact removes whole rows or columns"),
     ] {
       let result = try BonsaiProcess.run(["prune", input, "-o", output] + options)

@@ -147,7 +147,7 @@ private func expectPattern(
   }
 
   /// N:M needs 1 ≤ N < M; the configuration stores the pattern's own sparsity (M − N) / M
-  /// whatever sparsity was passed; per-row and global scopes reject it.
+  /// whatever sparsity was passed; iterative modes, per-row and global scopes reject it.
   @Test func patternArgumentsAreChecked() throws {
     for (keep, group) in [(4, 4), (0, 4), (5, 4), (-1, 2), (1, 1), (0, 0)] {
       #expect(throws: PruningError.invalidPattern(keep: keep, group: group)) {
@@ -158,6 +158,12 @@ private func expectPattern(
       sparsity: 0.9, granularity: .semiStructured(keep: 3, of: 8), minNonzero: 0)
     #expect(config.sparsity == 5.0 / 8)
     #expect(try PruningConfig.semiStructured(keep: 2, of: 4).minNonzero == 0)
+    for mode in IterativeMode.allCases {
+      #expect(throws: PruningError.iterativePattern(pattern: "2:4")) {
+        try PruningConfig(
+          sparsity: 0.5, granularity: .semiStructured(keep: 2, of: 4), iterative: mode)
+      }
+    }
     for scope in [PruningScope.perRow, .global] {
       #expect(
         throws: PruningError.scopeNeedsUnstructured(scope: scope.rawValue, granularity: "2:4")
