@@ -272,3 +272,32 @@ private func samplePositions(count n: Int) -> [Int] {
     #expect(ChunkLayout.chunkSize % 64 == 0)
   }
 }
+
+/// The quickselect behind per-row and mid-sized groups, on the inputs that trouble
+/// quickselects, and its sorting fallback forced on.
+@Suite struct GroupQuickselectTests {
+  @Test(arguments: [nil, 1, 2] as [Int?])
+  func selectsTheKeyOfEachRank(rounds: Int?) {
+    var generator = SeededGenerator(seed: 71)
+    let count = 257
+    let inputs: [[UInt32]] = [
+      (0 ..< count).map { _ in UInt32.random(in: 0 ... .max, using: &generator) },
+      (0 ..< count).map { _ in UInt32.random(in: 0 ... 3, using: &generator) },
+      Array(repeating: 9, count: count),
+      (0 ..< count).map(UInt32.init),
+      (0 ..< count).reversed().map(UInt32.init),
+      (0 ..< count).map { UInt32(min($0, count - $0)) },
+    ]
+    for keys in inputs {
+      let sorted = keys.sorted()
+      for rank in [0, 1, count / 3, count / 2, count - 2, count - 1] {
+        var copy = keys
+        let key = copy.withUnsafeMutableBufferPointer {
+          GroupedSelection.select($0, rank: rank, rounds: rounds)
+        }
+        #expect(key == sorted[rank], "rank \(rank) of \(keys.prefix(4))…")
+        #expect(copy.sorted() == sorted, "the keys are only reordered")
+      }
+    }
+  }
+}
