@@ -53,6 +53,22 @@ for shape in [(4096, 4096), (4096, 11008)]:
                 work[:, units] = 0
         return run
 
+    def lowest_per_group(scores_of, group, count):
+        """Zeroes the `count` lowest scores of every `group` consecutive weights of a row
+        (argpartition, as an ASP- or Wanda-style numpy script would)."""
+        def run():
+            scores = scores_of().reshape(-1, group)
+            lowest = np.argpartition(scores, count - 1, axis=1)[:, :count]
+            np.put_along_axis(work.reshape(-1, group), lowest, 0, axis=1)
+        return run
+
+    norms = ((np.arange(shape[1]) % 97 + 1) / 97).astype(np.float32)
+    emit("nm_2_4_l1", shape, median(restore, lowest_per_group(lambda: np.abs(work), 4, 2)))
+    emit("per_row_l1", shape,
+         median(restore, lowest_per_group(lambda: np.abs(work), shape[1], shape[1] // 2)))
+    emit("wanda_per_row", shape,
+         median(restore, lowest_per_group(lambda: np.abs(work) * norms[None, :], shape[1],
+                                          shape[1] // 2)))
     emit("unstructured_l1", shape, median(restore, unstructured(False)))
     emit("unstructured_l2", shape, median(restore, unstructured(True)))
     emit("rows_l1", shape, median(restore, structured(1, False)))

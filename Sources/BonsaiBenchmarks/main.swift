@@ -69,6 +69,20 @@ for shape in shapes {
         _ = try pruner.prune(&span, shape: shape, name: name)
       })
     }
+    // The methods beyond the reference: 2:4, each row ranked alone (magnitude and Wanda).
+    let norms = (0 ..< shape[1]).map { Float($0 % 97 + 1) / 97 }
+    let methods: [(String, PruningConfig, ScoreInput?)] = [
+      ("nm_2_4_l1", try .semiStructured(keep: 2, of: 4), nil),
+      ("per_row_l1", try PruningConfig(sparsity: 0.5, scope: .perRow), nil),
+      ("wanda_per_row", try PruningConfig(sparsity: 0.5, metric: .wanda, scope: .perRow), .inputNorms(norms)),
+    ]
+    for (name, config, input) in methods {
+      let pruner = Pruner(config, threadCount: threads)
+      try emit(name, shape, threads: threads, try median(restore) {
+        var span = work.mutableSpan
+        _ = try pruner.prune(&span, shape: shape, name: name, input: input)
+      })
+    }
     for (name, granularity) in [("row_norms_l2", PruningGranularity.rows), ("column_norms_l2", .columns)] {
       let pruner = Pruner(try PruningConfig(sparsity: 0, metric: .l2Magnitude, granularity: granularity, minNonzero: 0), threadCount: threads)
       let tensor = try WeightTensor(name: name, shape: shape, values: Array(pristine))

@@ -274,7 +274,7 @@ private func samplePositions(count n: Int) -> [Int] {
 }
 
 /// The quickselect behind per-row and mid-sized groups, on the inputs that trouble
-/// quickselects, and its sorting fallback forced on.
+/// quickselects (ties, sorted, reversed, organ pipe), and its sorting fallback forced on.
 @Suite struct GroupQuickselectTests {
   @Test(arguments: [nil, 1, 2] as [Int?])
   func selectsTheKeyOfEachRank(rounds: Int?) {
@@ -292,11 +292,13 @@ private func samplePositions(count n: Int) -> [Int] {
       let sorted = keys.sorted()
       for rank in [0, 1, count / 3, count / 2, count - 2, count - 1] {
         var copy = keys
-        let key = copy.withUnsafeMutableBufferPointer {
-          GroupedSelection.select($0, rank: rank, rounds: rounds)
+        var scratch = [UInt32](repeating: 0, count: count)
+        let key = copy.withUnsafeMutableBufferPointer { copy in
+          scratch.withUnsafeMutableBufferPointer { scratch in
+            GroupedSelection.select(copy, rank: rank, scratch: scratch, rounds: rounds)
+          }
         }
         #expect(key == sorted[rank], "rank \(rank) of \(keys.prefix(4))…")
-        #expect(copy.sorted() == sorted, "the keys are only reordered")
       }
     }
   }

@@ -7,9 +7,11 @@
 /// Prunes the lowest keys of each group of consecutive units along the rows of a matrix.
 enum GroupedSelection {
   /// Groups up to this size are decided by counting ranks (O(size²) compares, branch-free);
-  /// larger ones up to `LowestKSelection.smallCount` by a quickselect in scratch, larger ones
-  /// still by `LowestKSelection` itself.
+  /// larger ones up to `LowestKSelection.smallCount` by a branch-free quickselect in scratch,
+  /// larger ones still by `LowestKSelection` itself.
   static let rankCountingLimit = 32
+  /// Keys of small groups are filled this many at a time (whole groups).
+  static let fillSize = 1024
 
   /// The mask that prunes, in every group of `groupSize` consecutive units along each row
   /// (groups tile each row; rows tile the tensor), the `prunedCount(zeros)` lowest keys —
@@ -28,37 +30,41 @@ enum GroupedSelection {
     let bands = (rows + alignRows - 1) / alignRows
     // A row split over all threads when there are too few rows to share out.
     let innerThreads = rows < threads ? threads : 1
-    // Scratch for a group's keys and a copy to select in: none for groups that go to
-    // `LowestKSelection` as they are.
-    let scratchSize = groupSize <= LowestKSelection.smallCount ? groupSize : 0
+    // Scratch for keys: a run of small groups, or a mid-sized group and two buffers to
+    // select in; none for the groups that go to `LowestKSelection` as they are.
+    let scratchSize =
+      groupSize <= rankCountingLimit ? fillSize / groupSize * groupSize
+      : groupSize <= LowestKSelection.smallCount ? 3 * groupSize : 0
     words.withUnsafeMutableBufferPointer { words in
       Parallel.forEachWorker(tasks: bands, threads: threads / innerThreads) { _, owned in
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * scratchSize) { scratch in
-          let keys = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< scratchSize])
-          let copy = UnsafeMutableBufferPointer(rebasing: scratch[scratchSize...])
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scratchSize) { scratch in
           for band in owned {
-            for row in band * alignRows ..< min(rows, (band + 1) * alignRows) {
-              for start in stride(from: row * columns, to: (row + 1) * columns, by: groupSize) {
-                guard scratchSize > 0 else {
-                  let group = OffsetKeys(base: source, offset: start, count: groupSize)
-                  let zeros = countingZeros ? ZeroKeyCount.count(group) : 0
-                  let cut = LowestKSelection.cut(
-                    group, pruning: prunedCount(zeros), threads: innerThreads)
-                  let kept = cut.mask(of: group, threads: innerThreads)
-                  kept.words.withUnsafeBufferPointer { kept in
-                    PruningMask.orBits(kept, into: words, atBit: start)
-                  }
-                  continue
-                }
+            let bandRows = band * alignRows ..< min(rows, (band + 1) * alignRows)
+            let units = bandRows.lowerBound * columns ..< bandRows.upperBound * columns
+            if groupSize <= rankCountingLimit {
+              keepSmallGroups(
+                source, units: units, groupSize: groupSize, countingZeros: countingZeros,
+                scratch: scratch, into: words, prunedCount: prunedCount)
+              continue
+            }
+            for start in stride(from: units.lowerBound, to: units.upperBound, by: groupSize) {
+              let kept: PruningMask
+              if scratchSize > 0 {
+                let keys = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< groupSize])
                 source.fillKeys(start ..< start + groupSize, into: keys)
-                let group = UnsafeBufferPointer(keys)
-                let zeros = countingZeros ? group.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } : 0
-                let pruned = prunedCount(zeros)
-                if groupSize <= rankCountingLimit {
-                  keepByRank(group, pruning: pruned, first: start, into: words)
-                } else {
-                  keepBySelection(group, pruning: pruned, first: start, scratch: copy, into: words)
-                }
+                let zeros = countingZeros ? keys.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } : 0
+                let cut = selectionCut(
+                  UnsafeBufferPointer(keys), pruning: prunedCount(zeros),
+                  scratch: UnsafeMutableBufferPointer(rebasing: scratch[groupSize...]))
+                kept = cut.mask(of: KeyArrayKeys(keys: UnsafeBufferPointer(keys)), threads: 1)
+              } else {
+                let group = OffsetKeys(base: source, offset: start, count: groupSize)
+                let zeros = countingZeros ? ZeroKeyCount.count(group) : 0
+                kept = LowestKSelection.cut(group, pruning: prunedCount(zeros), threads: innerThreads)
+                  .mask(of: group, threads: innerThreads)
+              }
+              kept.words.withUnsafeBufferPointer { kept in
+                PruningMask.orBits(kept, into: words, atBit: start)
               }
             }
           }
@@ -68,94 +74,105 @@ enum GroupedSelection {
     return PruningMask(count: source.count, words: words)
   }
 
-  /// Sets the kept bits of a mid-sized group: the key of rank `pruning − 1` is selected in a
-  /// copy of the keys (`select`), then every key below it is pruned and, of those equal to
-  /// it, as many as still needed, lowest index first.
-  private static func keepBySelection(
-    _ keys: UnsafeBufferPointer<UInt32>, pruning: Int, first: Int,
-    scratch: UnsafeMutableBufferPointer<UInt32>, into words: UnsafeMutableBufferPointer<UInt64>
+  /// Sets the kept bits of the small groups tiling `units`, their keys filled a run of
+  /// groups at a time: unit i of a group is pruned when fewer than the group's pruned count
+  /// rank before it, ranking by key and then by index.
+  private static func keepSmallGroups<Source: KeySource>(
+    _ source: Source, units: Range<Int>, groupSize: Int, countingZeros: Bool,
+    scratch: UnsafeMutableBufferPointer<UInt32>, into words: UnsafeMutableBufferPointer<UInt64>,
+    prunedCount: (_ zeros: Int) -> Int
   ) {
-    var threshold: UInt32 = 0
-    if pruning > 0 {
-      _ = scratch.update(fromContentsOf: keys)
-      threshold = select(
-        UnsafeMutableBufferPointer(rebasing: scratch[0 ..< keys.count]), rank: pruning - 1)
-    }
-    var below = 0
-    for key in keys { below &+= Int(BranchFree.less(key, threshold)) }
-    var ties = pruning - below
-    for index in keys.indices {
-      let key = keys[index]
-      if key < threshold { continue }
-      if key == threshold && ties > 0 {
-        ties -= 1
-        continue
-      }
-      let bit = first + index
-      words[bit >> 6] |= 1 << UInt64(bit & 63)
-    }
-  }
-
-  /// The key of rank `rank` (0-based) of `keys`, which are reordered: quickselect with a
-  /// median-of-three pivot and three-way partitions (so that ties cost nothing), falling back
-  /// to sorting the remaining range when the partitions keep coming out unbalanced (after
-  /// `rounds` partitions; by default 2·log₂(n) + 8).
-  static func select(
-    _ keys: UnsafeMutableBufferPointer<UInt32>, rank: Int, rounds: Int? = nil
-  ) -> UInt32 {
-    precondition(rank >= 0 && rank < keys.count, "rank \(rank) out of 0..<\(keys.count)")
-    var (low, high) = (0, keys.count - 1)
-    var rounds = rounds ?? 2 * (Int.bitWidth - keys.count.leadingZeroBitCount) + 8
-    while low < high {
-      rounds -= 1
-      if rounds == 0 {
-        var remaining = UnsafeMutableBufferPointer(rebasing: keys[low ... high])
-        remaining.sort()
-        return keys[rank]
-      }
-      let middle = low + (high - low) / 2
-      let (a, b, c) = (keys[low], keys[middle], keys[high])
-      let pivot = max(min(a, b), min(max(a, b), c))
-      var (less, index, greater) = (low, low, high)
-      while index <= greater {
-        let key = keys[index]
-        if key < pivot {
-          keys.swapAt(less, index)
-          less += 1
-          index += 1
-        } else if key > pivot {
-          keys.swapAt(index, greater)
-          greater -= 1
-        } else {
-          index += 1
+    let fixedCount = countingZeros ? nil : prunedCount(0)
+    for runStart in stride(from: units.lowerBound, to: units.upperBound, by: scratch.count) {
+      let runEnd = min(units.upperBound, runStart + scratch.count)
+      source.fillKeys(runStart ..< runEnd, into: scratch)
+      for groupStart in stride(from: 0, to: runEnd - runStart, by: groupSize) {
+        let keys = UnsafeBufferPointer(rebasing: scratch[groupStart ..< groupStart + groupSize])
+        let pruning = fixedCount ?? prunedCount(keys.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
+        for i in keys.indices {
+          var rank = 0
+          let key = keys[i]
+          for j in keys.startIndex ..< i { rank &+= Int(BranchFree.lessOrEqual(keys[j], key)) }
+          for j in i + 1 ..< keys.endIndex { rank &+= Int(BranchFree.less(keys[j], key)) }
+          let kept = UInt64(bitPattern: Int64(pruning - 1 - rank)) >> 63
+          let bit = runStart + groupStart + i
+          words[bit >> 6] |= kept << UInt64(bit & 63)
         }
       }
-      if rank < less {
-        high = less - 1
-      } else if rank > greater {
-        low = greater + 1
-      } else {
-        return pivot
-      }
     }
-    return keys[low]
   }
 
-  /// Sets the kept bits of one small group: unit i is pruned when fewer than `pruning` units
-  /// rank before it, ranking by key and then by index.
-  private static func keepByRank(
-    _ keys: UnsafeBufferPointer<UInt32>, pruning: Int, first: Int,
-    into words: UnsafeMutableBufferPointer<UInt64>
-  ) {
-    for i in keys.indices {
-      var rank = 0
-      let key = keys[i]
-      for j in 0 ..< i { rank &+= Int(BranchFree.lessOrEqual(keys[j], key)) }
-      for j in i + 1 ..< keys.count { rank &+= Int(BranchFree.less(keys[j], key)) }
-      if rank >= pruning {
-        let bit = first + i
-        words[bit >> 6] |= 1 << UInt64(bit & 63)
+  /// The cut pruning the `pruning` lowest of a mid-sized group's keys: the key of rank
+  /// `pruning − 1` (`select`, on a copy in `scratch`), and how many keys equal to it go.
+  private static func selectionCut(
+    _ keys: UnsafeBufferPointer<UInt32>, pruning: Int, scratch: UnsafeMutableBufferPointer<UInt32>
+  ) -> SelectionCut {
+    guard pruning > 0 else {
+      return SelectionCut(threshold: 0, ties: 0, equalCounts: [0], nonFiniteKeys: nil)
+    }
+    let copy = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< keys.count])
+    _ = copy.update(fromContentsOf: keys)
+    let threshold = select(
+      copy, rank: pruning - 1,
+      scratch: UnsafeMutableBufferPointer(rebasing: scratch[keys.count ..< 2 * keys.count]))
+    var below = 0
+    var equal = 0
+    for key in keys {
+      below &+= Int(BranchFree.less(key, threshold))
+      equal &+= Int(BranchFree.equal(key, threshold))
+    }
+    return SelectionCut(
+      threshold: threshold, ties: pruning - below, equalCounts: [equal], nonFiniteKeys: nil)
+  }
+
+  /// The key of rank `rank` (0-based) of `keys`: a quickselect whose partitions are
+  /// branch-free (each key is written to both ends of the other buffer and only one end's
+  /// cursor moves), so that random keys cost no mispredicted branches. Keys equal to the
+  /// pivot are set aside in a second pass, so ties cannot stall it; the median-of-three
+  /// pivot falls back to sorting after `rounds` partitions (default 2·log₂(n) + 8).
+  /// `keys` and `scratch` (at least as long) are overwritten.
+  static func select(
+    _ keys: UnsafeMutableBufferPointer<UInt32>, rank: Int,
+    scratch: UnsafeMutableBufferPointer<UInt32>, rounds: Int? = nil
+  ) -> UInt32 {
+    precondition(rank >= 0 && rank < keys.count && scratch.count >= keys.count)
+    var (current, other) = (keys, scratch)
+    var (count, rank) = (keys.count, rank)
+    var rounds = rounds ?? 2 * (Int.bitWidth - keys.count.leadingZeroBitCount) + 8
+    while true {
+      rounds -= 1
+      if count <= 16 || rounds <= 0 {
+        var remaining = UnsafeMutableBufferPointer(rebasing: current[0 ..< count])
+        remaining.sort()
+        return remaining[rank]
       }
+      let (a, b, c) = (current[0], current[count / 2], current[count - 1])
+      let pivot = max(min(a, b), min(max(a, b), c))
+      // Below the pivot to the front of `other`, the rest to its back.
+      var (low, high) = (0, 0)
+      for index in 0 ..< count {
+        let key = current[index]
+        let isLow = Int(BranchFree.less(key, pivot))
+        other[low] = key
+        other[count - 1 - high] = key
+        low &+= isLow
+        high &+= 1 &- isLow
+      }
+      if rank < low {
+        (current, other, count) = (other, current, low)
+        continue
+      }
+      // At or above the pivot: the ones equal to it answer, or drop out.
+      var above = 0
+      for index in low ..< count {
+        let key = other[index]
+        current[above] = key
+        above &+= Int(BranchFree.less(pivot, key))
+      }
+      let equal = count - low - above
+      if rank - low < equal { return pivot }
+      rank -= low + equal
+      count = above
     }
   }
 
