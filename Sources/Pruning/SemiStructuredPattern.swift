@@ -10,12 +10,22 @@ public enum SemiStructuredPattern {
       return false
     }
     return values.withUnsafeBufferPointer { values in
+      Check(keep: keep, group: group).runSpecialized(UnsafeMutableBufferPointer(mutating: values))
+    }
+  }
+
+  /// The check as a `ScalarOperation`, so that it runs specialised; it only reads.
+  private struct Check: ScalarOperation {
+    let keep: Int
+    let group: Int
+
+    func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> Bool {
       values.withMemoryRebound(to: Scalar.Bits.self) { bits in
         let magnitude = Scalar.Bits.max >> 1
         for start in stride(from: 0, to: bits.count, by: group) {
           var nonzero = 0
-          for index in start ..< start + group where bits[index] & magnitude != 0 {
-            nonzero += 1
+          for index in start ..< start + group {
+            nonzero &+= bits[index] & magnitude == 0 ? 0 : 1
           }
           if nonzero > keep { return false }
         }

@@ -133,26 +133,32 @@ extension Pruner {
       ) { scoring throws(PruningError) in
         reveals = scoring.revealsNonFiniteWeights
         segments.append(
-          rankedKeys(tensor, scalar: tensor.scalar, scoring: scoring, zerosFirst: zerosFirst))
+          rankedKeys(tensor, scoring: scoring, zerosFirst: zerosFirst))
         return try collect(index + 1)
       }
     }
     return try collect(0)
   }
 
-  private func rankedKeys<Scalar: PrunableScalar>(
-    _ tensor: RankedTensor, scalar: Scalar.Type, scoring: ElementScoring, zerosFirst: Bool
+  /// The keys of a ranked tensor, built for its concrete scalar type so that reading them
+  /// runs specialised (a key source built from the stored metatype alone would not be).
+  private func rankedKeys(
+    _ tensor: RankedTensor, scoring: ElementScoring, zerosFirst: Bool
   ) -> any KeySource {
-    RankedKeys<Scalar>(
-      bytes: tensor.bytes, count: tensor.count, scoring: scoring, zerosFirst: zerosFirst)
+    func keys<Scalar: PrunableScalar>(_: Scalar.Type) -> RankedKeys<Scalar> {
+      RankedKeys(bytes: tensor.bytes, count: tensor.count, scoring: scoring, zerosFirst: zerosFirst)
+    }
+    if tensor.scalar == Float.self { return keys(Float.self) }
+    if tensor.scalar == Float16.self { return keys(Float16.self) }
+    if tensor.scalar == BFloat16.self { return keys(BFloat16.self) }
+    preconditionFailure("RankedTensor of \(tensor.scalar): only Float, Float16 and BFloat16")
   }
 
   /// Throws for the first tensor holding NaN or ±Inf weights, read as |w| keys.
   private func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
     for tensor in tensors {
       let keys = rankedKeys(
-        tensor, scalar: tensor.scalar, scoring: ElementScoring(kind: .magnitude(squared: false)),
-        zerosFirst: false)
+        tensor, scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)
       let count = NonFiniteKeyCount.count(keys)
       tensor.release()
       guard count == 0 else { throw .nonFiniteWeights(name: tensor.name, count: count) }

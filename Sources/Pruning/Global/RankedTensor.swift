@@ -20,7 +20,8 @@ public struct RankedTensor: @unchecked Sendable {
   /// Called after a pass of the ranking has read the whole tensor.
   let release: () -> Void
 
-  /// A tensor of `Scalar` elements (`Float`, `Float16` or `BFloat16`) stored in `bytes`.
+  /// A tensor of `Scalar` elements (`Float`, `Float16` or `BFloat16`; another type traps)
+  /// stored in `bytes`.
   ///
   /// - Parameters:
   ///   - release: called after each pass of the ranking over this tensor, to let go of its

@@ -91,9 +91,18 @@ enum LowestKSelection {
     let strata = size / sampleRun
     var sample = [UInt32](repeating: 0, count: size)
     var state: UInt64 = 0x5EED_B0A5_A1
+    // A segment's pages are let go of as soon as the strata have moved past it: a fault on
+    // a file mapping can map a large folio, so sampling every segment before letting go
+    // would hold far more than one segment.
+    let segmentEnds = source.segmentCounts.reduce(into: [Int]()) { $0.append(($0.last ?? 0) + $1) }
+    var released = 0
     sample.withUnsafeMutableBufferPointer { sample in
       for stratum in 0 ..< strata {
         let start = stratum * n / strata
+        while released < segmentEnds.count - 1 && segmentEnds[released] <= start {
+          source.finished(segment: released)
+          released += 1
+        }
         let width = (stratum + 1) * n / strata - start - sampleRun
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         let offset = Int((state >> 33) % UInt64(max(width, 1)))
@@ -103,7 +112,7 @@ enum LowestKSelection {
           into: UnsafeMutableBufferPointer(rebasing: sample[slots]))
       }
     }
-    for segment in source.segmentCounts.indices { source.finished(segment: segment) }
+    for segment in released ..< segmentEnds.count { source.finished(segment: segment) }
     sample.sort()
     let fraction = Double(rank) / Double(n)
     let center = Int(fraction * Double(size))
