@@ -204,6 +204,39 @@ void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept)
   zero_portable_16(values, count, kept);
 }
 
+// ---- widen and square -----------------------------------------------------------------
+
+static void widen_portable(const float *values, size_t count, int absolute, double *target) {
+  for (size_t i = 0; i < count; i++) {
+    double value = (double)values[i];
+    target[i] = absolute ? (value < 0 ? -value : value) : value * value;
+  }
+}
+
+#if defined(__x86_64__)
+BONSAI_AVX2 static void widen_avx2(const float *values, size_t count, int absolute,
+                                   double *target) {
+  size_t i = 0;
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  for (; i + 4 <= count; i += 4) {
+    __m256d value = _mm256_cvtps_pd(_mm_loadu_ps(values + i));
+    __m256d result = absolute ? _mm256_andnot_pd(sign, value) : _mm256_mul_pd(value, value);
+    _mm256_storeu_pd(target + i, result);
+  }
+  widen_portable(values + i, count - i, absolute, target + i);
+}
+#endif
+
+void bonsai_widen_f32(const float *values, size_t count, int absolute, double *target) {
+#if defined(__x86_64__)
+  if (has_avx2()) {
+    widen_avx2(values, count, absolute, target);
+    return;
+  }
+#endif
+  widen_portable(values, count, absolute, target);
+}
+
 // ---- portable entry points for the tests ----------------------------------------------
 
 size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
@@ -218,4 +251,9 @@ void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t t
 
 void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept) {
   zero_portable_32(values, count, kept);
+}
+
+void bonsai_widen_f32_portable(const float *values, size_t count, int absolute,
+                               double *target) {
+  widen_portable(values, count, absolute, target);
 }

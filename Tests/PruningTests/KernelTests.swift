@@ -74,4 +74,20 @@ import TestSupport
     }
     #expect(fast == portable)
   }
+
+  @Test(arguments: [1, 3, 4, 7, 64, 1001])
+  func wideningMatchesPortableAndSwift(count: Int) {
+    var generator = SeededGenerator(seed: UInt64(count) * 13)
+    var values = generator.floats(count, in: -3 ... 3)
+    values[0] = -0.0
+    if count > 2 { values[2] = 1e30 }
+    for absolute in [0, 1] as [Int32] {
+      var fast = [Double](repeating: .nan, count: count)
+      var portable = fast
+      bonsai_widen_f32(values, count, absolute, &fast)
+      bonsai_widen_f32_portable(values, count, absolute, &portable)
+      let expected = values.map { absolute == 1 ? abs(Double($0)) : Double($0) * Double($0) }
+      #expect(fast == expected && portable == expected, "absolute \(absolute)")
+    }
+  }
 }

@@ -1,5 +1,5 @@
 // The innermost loops of Bonsai's selection and pruning passes, over blocks of 32-bit keys
-// that already sit in cache. They are C because Swift cannot target instructions beyond the
+// (and the weights of a block being scored) that already sit in cache. They are C because Swift cannot target instructions beyond the
 // baseline x86-64 of the build: each kernel has an AVX2 version, chosen at run time when the
 // processor has AVX2, and a portable one. Only Sources/Pruning/Selection calls them.
 #ifndef BONSAI_PRUNING_KERNELS_H
@@ -26,6 +26,10 @@ void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept)
 /// Zeroes the 16-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
 void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept);
 
+/// Writes |values[i]| (when `absolute`) or values[i]² as doubles to `target[i]`, for the
+/// column sums of squares: the square of the widened value, exact in Double.
+void bonsai_widen_f32(const float *values, size_t count, int absolute, double *target);
+
 /// The portable versions of the kernels above, whatever the processor: the tests compare
 /// them with the dispatched ones, which on an AVX2 machine are the vector versions.
 size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
@@ -33,5 +37,7 @@ size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t l
 void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t threshold,
                                   uint64_t *below, uint64_t *equal);
 void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept);
+void bonsai_widen_f32_portable(const float *values, size_t count, int absolute,
+                               double *target);
 
 #endif

@@ -113,7 +113,12 @@ enum UnitScores {
           for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
             let count = min(blockRows, bandRows.upperBound - first)
             let start = first * columns
-            if kind == .l1 {
+            if Scalar.self == Float.self {
+              let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
+              Kernels.widen(
+                UnsafeBufferPointer(rebasing: floats[start ..< start + count * columns]),
+                absolute: kind == .l1, into: block)
+            } else if kind == .l1 {
               for index in 0 ..< count * columns {
                 block[index] = Double(abs(values[start + index].widened))
               }

@@ -44,4 +44,14 @@ enum Kernels {
     default: preconditionFailure("no zeroing kernel for \(elementSize)-byte elements")
     }
   }
+
+  /// Writes |values[i]| (when `absolute`) or values[i]² to `target[i]`, in Double.
+  /// The corresponding C function is `bonsai_widen_f32`.
+  static func widen(
+    _ values: UnsafeBufferPointer<Float>, absolute: Bool, into target: UnsafeMutableBufferPointer<Double>
+  ) {
+    precondition(target.count >= values.count, "no room to widen")
+    guard let base = values.baseAddress, let targetBase = target.baseAddress else { return }
+    bonsai_widen_f32(base, values.count, absolute ? 1 : 0, targetBase)
+  }
 }
