@@ -23,8 +23,9 @@ public enum ImportanceMetric: Sendable, Hashable, Codable {
   /// Reproducible pseudo-random scores in [0, 1) from a 64-bit LCG (see `RandomScores`).
   case random(seed: UInt64)
 
-  /// A short name for reports and the command line: `l1`, `l2`, `taylor-proxy`, `taylor`,
-  /// `wanda`, `supplied`, `random`.
+  /// A short name for reports: `l1`, `l2`, `taylor-proxy`, `taylor`, `wanda`, `supplied`,
+  /// `random`. (The command line's `--metric taylor` is `taylor` with `--gradients` and
+  /// `taylor-proxy` without; supplied scores are for the library.)
   public var name: String {
     switch self {
     case .l1Magnitude: "l1"

@@ -92,7 +92,7 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
     case .unknownTensor(let name):
       return "tensor \"\(name)\" was not part of the global ranking"
     case .unsupportedChannelMetric(let metric):
-      return "metric \(metric) cannot score channel groups: use l1, l2, taylor (proxy) or random"
+      return "metric \(metric) cannot score channel groups: use l1, l2, taylor-proxy or random"
     case .channelMismatch(let name, let problem):
       return "tensor \"\(name)\": \(problem)"
     }

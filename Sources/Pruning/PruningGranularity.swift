@@ -15,8 +15,9 @@ public enum PruningGranularity: Sendable, Hashable, Codable {
   /// smaller), each scored by pooling its element scores.
   case blocks(BlockShape)
 
-  /// A short name for reports and the command line: `unstructured`, `rows`, `columns`,
-  /// `2:4`, `block:4x4` (`block:4x4:max` when pooled by the maximum).
+  /// A short name for reports: `unstructured`, `rows`, `columns`, `2:4`, `block:4x4`
+  /// (`block:4x4:max` when pooled by the maximum, which the command line writes as
+  /// `--granularity block:4x4 --block-pooling max`).
   public var name: String {
     switch self {
     case .unstructured: "unstructured"

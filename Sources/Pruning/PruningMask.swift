@@ -117,7 +117,8 @@ public struct PruningMask: Sendable, Hashable {
   }
 
   /// ORs the bits of `pattern` into `words` from bit `start` on, a word at a time (whatever
-  /// `start`'s alignment). Bits of `pattern` past the end of `words` must be zero.
+  /// `start`'s alignment), touching no word that receives no set bit. Bits of `pattern` past
+  /// the end of `words` must be zero.
   static func orBits(
     _ pattern: UnsafeBufferPointer<UInt64>, into words: UnsafeMutableBufferPointer<UInt64>,
     atBit start: Int
@@ -126,9 +127,10 @@ public struct PruningMask: Sendable, Hashable {
     let first = start >> 6
     for (index, word) in pattern.enumerated() where word != 0 {
       words[first + index] |= word << shift
-      if shift != 0 && first + index + 1 < words.count {
-        words[first + index + 1] |= word >> (64 - shift)
-      }
+      // Only a nonzero carry is written: the word after a pattern's last one may belong to
+      // another worker (the next band of a grouped selection).
+      let carry = shift == 0 ? 0 : word >> (64 - shift)
+      if carry != 0 { words[first + index + 1] |= carry }
     }
   }
 

@@ -11,8 +11,11 @@ public enum ScoreInput: Sendable, Hashable {
 
   /// The kinds of score input.
   public enum Kind: String, Sendable, Hashable, CaseIterable {
+    /// `ScoreInput.gradients`.
     case gradients
+    /// `ScoreInput.inputNorms`.
     case inputNorms = "input norms"
+    /// `ScoreInput.scores`.
     case scores
   }
 

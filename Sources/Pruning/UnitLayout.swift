@@ -17,6 +17,7 @@ struct UnitLayout {
     case groups(size: Int, kept: Int?)
   }
 
+  /// What the units are.
   let units: Units
   /// Rows and columns of the tensor seen as a matrix (a non-matrix is one row).
   let rows: Int
@@ -79,7 +80,7 @@ struct UnitLayout {
 
   /// The number of block rows and block columns.
   func blockGrid(_ shape: BlockShape) -> (rows: Int, columns: Int) {
-    ((rows + shape.rows - 1) / shape.rows, (columns + shape.columns - 1) / shape.columns)
+    ((rows - 1) / shape.rows + 1, (columns - 1) / shape.columns + 1)
   }
 
   /// The element mask of a mask over rows, columns or blocks: a kept unit keeps all its

@@ -68,6 +68,9 @@ extension ChannelPairing {
         guard let consumer = file.tensor(named: consumerName) else {
           throw .usage("--pair \"\(rule.text)\": tensor \"\(tensor.name)\" pairs with \"\(consumerName)\", which \(file.path) does not have")
         }
+        if let reason = excluded(consumer) {
+          throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" of \"\(tensor.name)\" \(reason); exclude the producers too, or drop the rule")
+        }
         guard consumer.shape.count == 2, TensorSelection.prunableDTypes.contains(consumer.dtype) else {
           throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" must be an F32, F16 or BF16 matrix, not \(consumer.dtype.rawValue) \(consumer.shape)")
         }

@@ -126,10 +126,11 @@ struct CheckpointPruning {
       }
     }
     if !plan.groups.isEmpty {
-      switch config.metric {
-      case .l1Magnitude, .l2Magnitude, .taylorProxy, .random: break
-      default:
-        throw .usage("--pair scores channels by l1, l2, taylor (proxy) or random, not \(config.metric.name)")
+      guard ChannelScores.canScore(config.metric) else {
+        throw .usage("--pair scores channels by l1, l2, taylor-proxy or random, not \(config.metric.name)")
+      }
+      if case .semiStructured = config.granularity {
+        throw .usage("--pair prunes whole channels by --sparsity: it cannot be combined with --granularity \(config.granularity.name)")
       }
       if config.iterative != nil {
         throw .usage("--pair cannot be combined with --iterative: channel groups follow the reference rule")
@@ -245,6 +246,17 @@ struct CheckpointPruning {
       pattern: pattern)
   }
 
+  /// The method in words, for the output's metadata and the report:
+  /// `metric granularity [scope] [iterative-mode] [compacted]`, e.g. `l2 rows compacted`.
+  var method: String {
+    let config = pruner.config
+    var words = "\(config.metric.name) \(config.granularity.name)"
+    if config.scope != .tensor { words += " \(config.scope.rawValue)" }
+    if let iterative = config.iterative { words += " iterative-\(iterative.rawValue)" }
+    if compact { words += " compacted" }
+    return words
+  }
+
   /// The shape `tensor` is written with: smaller when its kept rows or columns are compacted.
   private func outputShape(of tensor: TensorInfo, kept: KeptIndices?) -> [Int] {
     compact ? kept?.compactedShape(of: tensor.shape) ?? tensor.shape : tensor.shape
@@ -253,14 +265,9 @@ struct CheckpointPruning {
   /// The input's metadata with Bonsai's keys added.
   private func metadata(_ file: SafeTensorsFile, plan: Plan) -> [String: String] {
     var metadata = file.metadata
-    let config = pruner.config
-    var method = "\(config.metric.name) \(config.granularity.name)"
-    if config.scope != .tensor { method += " \(config.scope.rawValue)" }
-    if let iterative = config.iterative { method += " iterative-\(iterative.rawValue)" }
-    if compact { method += " compact" }
     metadata["bonsai.version"] = Bonsai.version
     metadata["bonsai.method"] = method
-    metadata["bonsai.sparsity"] = "\(config.sparsity)"
+    metadata["bonsai.sparsity"] = "\(pruner.config.sparsity)"
     metadata["bonsai.pruned_tensors"] = "\(plan.entries.filter(\.action.isPruning).count)"
     return metadata
   }

@@ -81,7 +81,7 @@ extension Bonsai {
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
         if let report {
           let config = PruneReport.Config(
-            options: pruning, library: job.pruner.config, gradients: gradients,
+            method: job.method, library: job.pruner.config, gradients: gradients,
             activations: activations, compact: compact, pairs: pair, include: include,
             exclude: exclude, input: input, output: output)
           try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)

@@ -4,6 +4,7 @@ import Pruning
 struct PruneReport: Encodable {
   /// The options a run used.
   struct Config: Encodable {
+    let method: String
     let sparsity: Double
     let metric: String
     let granularity: String
@@ -22,7 +23,7 @@ struct PruneReport: Encodable {
     let output: String?
 
     enum CodingKeys: String, CodingKey {
-      case sparsity, metric, granularity, scope, iterative, seed, gradients, activations
+      case method, sparsity, metric, granularity, scope, iterative, seed, gradients, activations
       case compact, pairs, include, exclude, input, output
       case blockPooling = "block_pooling"
       case minNonzero = "min_nonzero"
@@ -30,10 +31,11 @@ struct PruneReport: Encodable {
 
     /// The configuration of a run from its options and the library configuration they made.
     init(
-      options: PruningOptions, library: PruningConfig, gradients: String?, activations: String?,
+      method: String, library: PruningConfig, gradients: String?, activations: String?,
       compact: Bool, pairs: [String], include: [String], exclude: [String], input: String,
       output: String?
     ) {
+      self.method = method
       sparsity = library.sparsity
       metric = library.metric.name
       granularity = library.granularity.name
@@ -134,12 +136,7 @@ struct PruneReport: Encodable {
     let removal = config.compact ? "removed" : "zeroed"
     switch action {
     case .copy: return nil
-    case .prune:
-      var words = "\(config.metric) \(config.granularity)"
-      if config.scope != PruningScope.tensor.rawValue { words += " \(config.scope)" }
-      if let iterative = config.iterative { words += " iterative-\(iterative)" }
-      if config.compact { words += " compacted" }
-      return words
+    case .prune: return config.method
     case .producer: return "channel group: \(config.metric) rows \(removal)"
     case .consumer: return "channel group: \(config.metric) columns \(removal)"
     }

@@ -60,9 +60,6 @@ struct GranularityOption: ExpressibleByArgument, Hashable {
 
   static var allValueStrings: [String] { ["unstructured", "rows", "columns", "N:M", "block:RxC"] }
 
-  /// Whether whole rows or columns go, so that `--compact` can remove them.
-  var isStructural: Bool { kind == .rows || kind == .columns }
-
   /// The library's granularity.
   func granularity(pooling: BlockPooling) throws -> PruningGranularity {
     switch kind {

@@ -26,8 +26,6 @@ public struct ChannelScores: Sendable {
   private var sums: [Double]
   /// How many threads the norms may use.
   public let threadCount: Int
-  /// Whether any tensor with weights has been added.
-  public private(set) var hasScoringTensor = false
 
   /// Empty scores for `channels` channels, computed on `threadCount` threads (default: the
   /// active processors).
@@ -37,9 +35,8 @@ public struct ChannelScores: Sendable {
   public init(channels: Int, config: PruningConfig, threadCount: Int? = nil)
     throws(PruningError)
   {
-    switch config.metric {
-    case .l1Magnitude, .l2Magnitude, .taylorProxy, .random: break
-    case .taylor, .wanda, .supplied: throw .unsupportedChannelMetric(metric: config.metric.name)
+    guard Self.canScore(config.metric) else {
+      throw .unsupportedChannelMetric(metric: config.metric.name)
     }
     precondition(channels >= 0, "negative channel count \(channels)")
     self.config = config
@@ -76,6 +73,15 @@ public struct ChannelScores: Sendable {
         problem: "shape \(shape) is not [out, \(channels)]: its columns must be the \(channels) channels")
     }
     try add(values, shape: shape, name: name, alongRows: false)
+  }
+
+  /// Whether channels can be scored by `metric`: the magnitude metrics and random can;
+  /// metrics that need per-tensor input (Taylor with gradients, Wanda, supplied) cannot.
+  public static func canScore(_ metric: ImportanceMetric) -> Bool {
+    switch metric {
+    case .l1Magnitude, .l2Magnitude, .taylorProxy, .random: true
+    case .taylor, .wanda, .supplied: false
+    }
   }
 
   /// The score of each channel: the joint L2 norm or L1 sum of its weights, or its LCG score
@@ -119,7 +125,6 @@ public struct ChannelScores: Sendable {
         threads: threadCount
       ).runSpecialized(UnsafeMutableBufferPointer(mutating: values))
     }
-    hasScoringTensor = true
     guard let kind else { return }
     for channel in 0 ..< channels {
       let norm = Double(norms[channel])

@@ -11,9 +11,13 @@ public struct GlobalCut: Sendable {
   /// Per tensor (in ranking order): its name, shape, first unit in the ranking and share of
   /// the cut.
   struct Member: Sendable {
+    /// The tensor's name.
     let name: String
+    /// The shape it was ranked with.
     let shape: [Int]
+    /// Its first element's place in the ranking (where its random stream starts).
     let firstUnit: Int
+    /// Its share: the threshold key and, per chunk of its own, how many keys equal to it go.
     let cut: SelectionCut
   }
 
@@ -23,7 +27,9 @@ public struct GlobalCut: Sendable {
   public let prunedCount: Int
   /// How many weights the tensors hold in all.
   public let totalCount: Int
+  /// Every ranked tensor, in ranking order.
   let members: [Member]
+  /// Where each tensor's name is in `members`.
   let indexByName: [String: Int]
 }
 
@@ -59,13 +65,13 @@ extension Pruner {
         name: "the \(tensors.count) ranked tensors", minNonzero: config.minNonzero, count: total)
     }
     let zerosFirst = config.iterative != nil
-    let (cut, alreadyPruned, reveals) = try withRankingKeys(
+    let (cut, k, reveals) = try withRankingKeys(
       tensors, firstUnits: firstUnits, zerosFirst: zerosFirst
     ) { keys, reveals throws(PruningError) in
       if !reveals { try checkFinite(tensors) }
-      let alreadyPruned = zerosFirst ? ZeroKeyCount.count(keys) : 0
+      let alreadyPruned = zerosFirst ? KeyCount.zeros(in: keys) : 0
       let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
-      return (LowestKSelection.cut(keys, pruning: k, threads: threadCount), alreadyPruned, reveals)
+      return (LowestKSelection.cut(keys, pruning: k, threads: threadCount), k, reveals)
     }
     if reveals && cut.nonFiniteKeys != 0 { try checkFinite(tensors) }
     let layout = ChunkLayout(segmentCounts: tensors.map(\.count))
@@ -74,7 +80,6 @@ extension Pruner {
         name: tensors[index].name, shape: tensors[index].shape, firstUnit: firstUnits[index],
         cut: cut.restricted(to: layout.segments[index]))
     }
-    let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
     return GlobalCut(
       config: config, prunedCount: k, totalCount: total, members: members,
       indexByName: indexByName)
@@ -159,7 +164,7 @@ extension Pruner {
     for tensor in tensors {
       let keys = rankedKeys(
         tensor, scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)
-      let count = NonFiniteKeyCount.count(keys)
+      let count = KeyCount.nonFinite(in: keys)
       tensor.release()
       guard count == 0 else { throw .nonFiniteWeights(name: tensor.name, count: count) }
     }
@@ -178,24 +183,6 @@ private struct GlobalShare: ScalarOperation {
       values: UnsafeBufferPointer(values), scoring: scoring, zerosFirst: zerosFirst)
     return cut.mask(of: keys, threads: threads) { start, kept in
       PruningMask.zero(values, from: start, keeping: kept)
-    }
-  }
-}
-
-/// Counting keys of non-finite magnitude.
-private enum NonFiniteKeyCount {
-  static func count(_ source: any KeySource) -> Int {
-    let blockSize = LowestKSelection.blockSize
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
-      var count = 0
-      for start in stride(from: 0, to: source.count, by: blockSize) {
-        let end = min(start + blockSize, source.count)
-        source.fillKeys(start ..< end, into: keys)
-        for index in 0 ..< end - start {
-          count &+= Int(1 &- BranchFree.less(keys[index], ScoreKey.infiniteMagnitude))
-        }
-      }
-      return count
     }
   }
 }

@@ -32,7 +32,8 @@ public struct RankedTensor: @unchecked Sendable {
     input: ScoreInput? = nil, release: @escaping () -> Void = {}
   ) throws(PruningError) {
     guard let count = WeightTensor.elementCount(of: shape),
-      count * MemoryLayout<Scalar>.stride == bytes.count
+      count.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        == (bytes.count, false)
     else {
       throw .shapeMismatch(
         name: name, shape: shape, valueCount: bytes.count / MemoryLayout<Scalar>.stride)

@@ -44,10 +44,23 @@ public struct GradualSchedule: Sendable, Hashable, Codable {
     if endStep == startStep {
       progress = step >= endStep ? 1 : 0
     } else {
-      progress = min(1, max(0, Double(step - startStep) / Double(endStep - startStep)))
+      progress = min(
+        1, max(0, (Double(step) - Double(startStep)) / (Double(endStep) - Double(startStep))))
     }
     guard progress > 0 else { return initial }
     let remaining = 1 - progress
     return final + (initial - final) * (remaining * remaining * remaining)
+  }
+}
+
+extension GradualSchedule {
+  /// Decodes a schedule through the checking initializer.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(
+      initial: container.decode(Double.self, forKey: .initial),
+      final: container.decode(Double.self, forKey: .final),
+      startStep: container.decode(Int.self, forKey: .startStep),
+      endStep: container.decode(Int.self, forKey: .endStep))
   }
 }

@@ -107,7 +107,9 @@ extension Pruner {
 }
 
 extension WeightTensor {
-  /// The importance of each unit of this tensor, with no pruning decision (threshold 0).
+  /// The importance of each unit of this tensor, with no pruning decision (threshold 0),
+  /// except for an N:M pattern, which fixes its count: its threshold is the highest score its
+  /// groups prune.
   ///
   /// - Parameter input: what the metric needs besides the weights, or nil.
   /// - Throws: `PruningError` for an empty tensor, a granularity its rank cannot take,

@@ -96,7 +96,10 @@ struct ElementScoreKeys<Scalar: PrunableScalar>: KeySource {
       scoring.scores(of: values, at: range, into: scores)
     }
     for slot in 0 ..< range.count {
-      keys[slot] = ScoreKey.key(Float(bitPattern: keys[slot]))
+      // A NaN score (a NaN weight, or ±Inf × 0) keys above everything, whatever its sign
+      // bit, so that the scoring pass reveals it.
+      let score = Float(bitPattern: keys[slot])
+      keys[slot] = score.isNaN ? .max : ScoreKey.key(score)
     }
     if zerosFirst {
       values.withMemoryRebound(to: Scalar.Bits.self) { bits in

@@ -25,8 +25,9 @@ enum PooledScores {
     blockRows: Int, blockColumns: Int, pooling: Pooling, scoring: ElementScoring, threads: Int
   ) -> [Float] {
     precondition(rows * columns == values.count && blockRows >= 1 && blockColumns >= 1)
-    let gridRows = (rows + blockRows - 1) / blockRows
-    let gridColumns = (columns + blockColumns - 1) / blockColumns
+    guard rows > 0, columns > 0 else { return [] }
+    let gridRows = (rows - 1) / blockRows + 1
+    let gridColumns = (columns - 1) / blockColumns + 1
     var result = [Float](repeating: 0, count: gridRows * gridColumns)
     result.withUnsafeMutableBufferPointer { result in
       Parallel.forEachWorker(tasks: gridRows, threads: threads) { _, bands in
@@ -59,7 +60,7 @@ enum PooledScores {
                 switch pooling {
                 case .sum: Float(sums[gridColumn])
                 case .mean: Float(sums[gridColumn] / count)
-                case .max: maxima[gridColumn]
+                case .max: sums[gridColumn].isNaN ? .nan : maxima[gridColumn]
                 }
             }
           }

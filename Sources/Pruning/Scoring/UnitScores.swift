@@ -101,6 +101,7 @@ enum UnitScores {
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
   ) -> [Float] {
+    guard columns > 0 else { return [] }
     let bands = min(columnBands, rows)
     let blockRows = max(1, min(rows, columnBlockFloats / columns))
     var partials = [[Double]](repeating: [], count: bands)

@@ -52,14 +52,14 @@ enum GroupedSelection {
               if scratchSize > 0 {
                 let keys = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< groupSize])
                 source.fillKeys(start ..< start + groupSize, into: keys)
-                let zeros = countingZeros ? keys.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } : 0
+                let zeros = countingZeros ? KeyCount.zeros(in: UnsafeBufferPointer(keys)) : 0
                 let cut = selectionCut(
                   UnsafeBufferPointer(keys), pruning: prunedCount(zeros),
                   scratch: UnsafeMutableBufferPointer(rebasing: scratch[groupSize...]))
                 kept = cut.mask(of: KeyArrayKeys(keys: UnsafeBufferPointer(keys)), threads: 1)
               } else {
                 let group = OffsetKeys(base: source, offset: start, count: groupSize)
-                let zeros = countingZeros ? ZeroKeyCount.count(group) : 0
+                let zeros = countingZeros ? KeyCount.zeros(in: group) : 0
                 kept = LowestKSelection.cut(group, pruning: prunedCount(zeros), threads: innerThreads)
                   .mask(of: group, threads: innerThreads)
               }
@@ -88,7 +88,7 @@ enum GroupedSelection {
       source.fillKeys(runStart ..< runEnd, into: scratch)
       for groupStart in stride(from: 0, to: runEnd - runStart, by: groupSize) {
         let keys = UnsafeBufferPointer(rebasing: scratch[groupStart ..< groupStart + groupSize])
-        let pruning = fixedCount ?? prunedCount(keys.reduce(0) { $0 + ($1 == 0 ? 1 : 0) })
+        let pruning = fixedCount ?? prunedCount(KeyCount.zeros(in: keys))
         for i in keys.indices {
           var rank = 0
           let key = keys[i]
@@ -189,22 +189,5 @@ struct OffsetKeys<Base: KeySource>: KeySource {
 
   func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
     base.fillKeys(range.lowerBound + offset ..< range.upperBound + offset, into: keys)
-  }
-}
-
-/// Counting the keys equal to 0: units forced first because they were already pruned.
-enum ZeroKeyCount {
-  /// How many keys of `source` are 0.
-  static func count<Source: KeySource>(_ source: Source) -> Int {
-    let blockSize = LowestKSelection.blockSize
-    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { keys in
-      var zeros = 0
-      for start in stride(from: 0, to: source.count, by: blockSize) {
-        let end = min(start + blockSize, source.count)
-        source.fillKeys(start ..< end, into: keys)
-        for index in 0 ..< end - start { zeros &+= Int(BranchFree.equal(keys[index], 0)) }
-      }
-      return zeros
-    }
   }
 }
