@@ -298,6 +298,16 @@ struct MethodCommandTests {
     }
     let pruned = ReferencePruning.prunedBySorting(scores, k: 3)
     #expect(kept == (0 ..< channels).filter { !pruned[$0] })
+    let excluded = try BonsaiProcess.run([
+      "prune", input, "-o", folder.file("x.safetensors"), "--pair", rule, "--exclude", "down_proj",
+    ])
+    #expect(excluded.status == 64)
+    #expect(excluded.standardError.contains("consumer \"l0.mlp.down_proj.weight\""))
+    let pattern = try BonsaiProcess.run([
+      "prune", input, "-o", folder.file("x.safetensors"), "--pair", rule, "--granularity", "2:4",
+    ])
+    #expect(pattern.status == 64)
+    #expect(pattern.standardError.contains("--pair prunes whole channels by --sparsity"))
     let missing = try BonsaiProcess.run(["prune", input, "-o", folder.file("x.safetensors"), "--pair", "(.*)\\.up_proj\\.weight->$1.nowhere"])
     #expect(missing.status == 64)
     #expect(missing.standardError.contains("pairs with \"l0.mlp.nowhere\", which"))
