@@ -16,8 +16,16 @@ import Synchronization
 
 /// Finds the cut that prunes exactly k units: the k lowest keys, ties to the lower index.
 enum LowestKSelection {
-  /// Keys in the sample that brackets the k-th key.
+  /// Keys in the sample that brackets the k-th key, for up to `sampleSize << 12` units; more
+  /// units take a proportionally larger sample (up to `maximumSampleSize`), so that the keys
+  /// inside the bracket — about 7·√(p(1−p)/sample) of all — stay few when a global ranking
+  /// spans billions of weights.
   static let sampleSize = 1 << 14
+  /// The largest sample.
+  static let maximumSampleSize = 1 << 20
+  /// The gathering pass holds at most this many candidate keys (64 MB), whatever n: beyond,
+  /// the radix fallback takes over.
+  static let maximumCandidates = 1 << 24
   /// The sample is drawn in runs of this many consecutive keys, one run per stratum: a
   /// quarter of the cache misses of single keys.
   static let sampleRun = 4
@@ -32,7 +40,8 @@ enum LowestKSelection {
   ///   - source: the units' keys.
   ///   - k: how many to prune, in `0 ... source.count`.
   ///   - threads: how many threads the passes may use; the result does not depend on it.
-  /// - Complexity: O(n) time; extra memory O(n / 8) at most, typically O(√n·chunks).
+  /// - Complexity: O(n) time; extra memory at most min(n / 8, `maximumCandidates`) keys,
+  ///   typically O(√n·chunks).
   static func cut<Source: KeySource>(_ source: Source, pruning k: Int, threads: Int)
     -> SelectionCut
   {
@@ -80,14 +89,14 @@ enum LowestKSelection {
 
   // MARK: - The fast path
 
-  /// Two keys of a stratified sample (n ≥ `smallCount` ≫ `sampleSize`) that bracket the key of rank `rank` with high
-  /// probability: ±3.5 standard deviations of the sample quantile (a miss, about 1 in 2000,
+  /// Two keys of a stratified sample (n ≥ `smallCount` ≫ the sample) that bracket the key of
+  /// rank `rank` with high probability: ±3.5 standard deviations of the sample quantile (a miss, about 1 in 2000,
   /// costs the radix fallback, never a wrong answer).
   private static func sampleBracket<Source: KeySource>(_ source: Source, _ rank: Int)
     -> (lo: UInt32, hi: UInt32)
   {
     let n = source.count
-    let size = sampleSize
+    let size = min(maximumSampleSize, max(sampleSize, n >> 12)) / sampleRun * sampleRun
     let strata = size / sampleRun
     var sample = [UInt32](repeating: 0, count: size)
     var state: UInt64 = 0x5EED_B0A5_A1
@@ -141,7 +150,8 @@ enum LowestKSelection {
     threads: Int
   ) -> SelectionCut? {
     let (lo, hi) = bracket
-    let budget = CandidateBudget(limit: max(smallCount, source.count / 8))
+    let budget = CandidateBudget(
+      limit: max(smallCount, min(source.count / 8, maximumCandidates)))
     var tallies = [ChunkTally](repeating: ChunkTally(), count: layout.chunkCount)
     tallies.withUnsafeMutableBufferPointer { tallies in
       Parallel.forEachWorker(over: layout, threads: threads, finished: source.finished) {
