@@ -294,7 +294,7 @@ private final class CallCounter: Sendable {
       let a = try RankedTensor(name: "a", shape: [2, 2], bytes: bytes, as: Float.self)
       let b = try RankedTensor(name: "b", shape: [4], bytes: bytes, as: Float.self)
       let tensorScope = Pruner(try .unstructuredL1(sparsity: 0.5))
-      guard case .scopeMismatch? = catchError({ try tensorScope.globalCut([a]) }) else {
+      guard case .scopeMismatch? = catchError({ _ = try tensorScope.globalCut([a]) }) else {
         Issue.record("a tensor-scope pruner made a global cut")
         return
       }
