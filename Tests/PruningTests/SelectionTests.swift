@@ -274,12 +274,12 @@ private func samplePositions(count n: Int) -> [Int] {
 }
 
 /// The quickselect behind per-row and mid-sized groups, on the inputs that trouble
-/// quickselects (ties, sorted, reversed, organ pipe), and its sorting fallback forced on.
+/// quickselects (ties, sorted, reversed, organ pipe), with and without its first narrowing
+/// step (5000 keys take it), and its sorting fallback forced on.
 @Suite struct GroupQuickselectTests {
-  @Test(arguments: [nil, 1, 2] as [Int?])
-  func selectsTheKeyOfEachRank(rounds: Int?) {
+  @Test(arguments: [nil, 1, 2] as [Int?], [257, 5000])
+  func selectsTheKeyOfEachRank(rounds: Int?, count: Int) {
     var generator = SeededGenerator(seed: 71)
-    let count = 257
     let inputs: [[UInt32]] = [
       (0 ..< count).map { _ in UInt32.random(in: 0 ... .max, using: &generator) },
       (0 ..< count).map { _ in UInt32.random(in: 0 ... 3, using: &generator) },

@@ -138,6 +138,9 @@ enum GroupedSelection {
     precondition(rank >= 0 && rank < keys.count && scratch.count >= keys.count)
     var (current, other) = (keys, scratch)
     var (count, rank) = (keys.count, rank)
+    if let (inside, below) = narrowed(keys, rank: rank, into: scratch) {
+      (current, other, count, rank) = (scratch, keys, inside, rank - below)
+    }
     var rounds = rounds ?? 2 * (Int.bitWidth - keys.count.leadingZeroBitCount) + 8
     while true {
       rounds -= 1
@@ -174,6 +177,33 @@ enum GroupedSelection {
       rank -= low + equal
       count = above
     }
+  }
+
+  /// Floyd–Rivest's first step: two keys of an evenly spaced sample of 64 that bracket the
+  /// key of rank `rank`, and one branch-free pass that counts the keys below the bracket and
+  /// gathers those inside it (bounds included) to the front of `target`. Returns how many
+  /// were gathered and how many lie below, when the key of rank `rank` is among the gathered
+  /// — about an eighth of the keys — and nil otherwise (or for too few keys to sample).
+  private static func narrowed(
+    _ keys: UnsafeMutableBufferPointer<UInt32>, rank: Int,
+    into target: UnsafeMutableBufferPointer<UInt32>
+  ) -> (inside: Int, below: Int)? {
+    let count = keys.count
+    let sampleCount = 64
+    guard count >= 16 * sampleCount else { return nil }
+    var sample = (0 ..< sampleCount).map { keys[$0 * count / sampleCount + count / (2 * sampleCount)] }
+    sample.sort()
+    let center = rank * sampleCount / count
+    let lo = sample[max(0, center - 4)]
+    let hi = sample[min(sampleCount - 1, center + 4)]
+    var (below, inside) = (0, 0)
+    for index in 0 ..< count {
+      let key = keys[index]
+      below &+= Int(BranchFree.less(key, lo))
+      target[inside] = key
+      inside &+= Int((1 &- BranchFree.less(key, lo)) & BranchFree.lessOrEqual(key, hi))
+    }
+    return rank >= below && rank < below + inside ? (inside, below) : nil
   }
 
   private static func gcd(_ a: Int, _ b: Int) -> Int {
