@@ -23,6 +23,34 @@ import TestSupport
     #expect(keptFlags(mask) == [false, true, false, true])
   }
 
+  /// The README's second example, with its placeholders filled in, does what it says.
+  @Test func readmeMethodsExample() throws {
+    var generator = SeededGenerator(seed: 17)
+    var layer2x8 = try WeightTensor(name: "l", shape: [2, 8], values: generator.floats(16))
+    try Pruner(.semiStructured(keep: 2, of: 4)).prune(&layer2x8)
+    let satisfied = SemiStructuredPattern.isSatisfied(
+      by: layer2x8.values.span, columns: 8, keep: 2, of: 4)
+    #expect(satisfied)
+    #expect(layer2x8.values.filter { $0 == 0 }.count == 8)
+
+    let calibration = generator.floats(128 * 512)
+    let norms = try ActivationNorms.columnNorms(of: calibration.span, shape: [128, 512], name: "x")
+    var upProj = try WeightTensor(name: "up", shape: [4, 512], values: generator.floats(2048))
+    let wanda = Pruner(try PruningConfig(sparsity: 0.5, metric: .wanda, scope: .perRow))
+    try wanda.prune(&upProj, input: .inputNorms(norms))
+    for row in 0 ..< 4 {
+      #expect(upProj.values[row * 512 ..< (row + 1) * 512].filter { $0 == 0 }.count == 256)
+    }
+
+    var model = [layer2x8, upProj]
+    try Pruner(try PruningConfig(sparsity: 0.5, scope: .global)).prune(&model)
+    #expect(model.reduce(0) { $0 + $1.values.filter { $0 == 0 }.count } == 1032)
+
+    let schedule = try GradualSchedule(initial: 0, final: 0.8, startStep: 0, endStep: 1000)
+    let config = try PruningConfig(sparsity: schedule.sparsity(atStep: 500), iterative: .total)
+    #expect(config.sparsity == 0.8 - 0.8 * 0.125)
+  }
+
   @Test func magnitudeNotSignDecides() throws {
     var t = try tensor([-5, 1, -0.25, 3, -2, 0.5])
     try pruner(sparsity: 0.5).prune(&t)
