@@ -245,6 +245,22 @@ struct MethodCommandTests {
       #expect(try readWidened(output, name) == expected)
     }
     #expect(try readWidened(output, "norm.weight") == readWidened(input, "norm.weight"))
+
+    // Columns: the kept columns of every row, in order, F16 included.
+    let columnsOutput = folder.file("columns.safetensors")
+    let columnsReport = try prune(
+      input, to: columnsOutput, ["--granularity", "columns", "--compact", "--sparsity", "0.25"])
+    for (name, rows, columns) in [("a.weight", 6, 8), ("c.weight", 5, 8)] {
+      let weights = try readWidened(input, name)
+      let sums = (0 ..< columns).map { column in
+        Float((0 ..< rows).reduce(0.0) { $0 + Double(abs(weights[$1 * columns + column])) })
+      }
+      let pruned = ReferencePruning.prunedBySorting(sums, k: columns / 4)
+      let kept = (0 ..< columns).filter { !pruned[$0] }
+      #expect(columnsReport[name]?["kept_columns"] as? [Int] == kept, "\(name)")
+      let expected = (0 ..< rows).flatMap { row in kept.map { weights[row * columns + $0] } }
+      #expect(try readWidened(columnsOutput, name) == expected, "\(name)")
+    }
   }
 
   @Test func pairedChannelsComposeAfterCompaction() throws {
