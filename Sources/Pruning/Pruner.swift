@@ -214,8 +214,7 @@ private struct FiniteCheck<Scalar: PrunableScalar> {
 
   /// Counts the non-finite weights, throwing when there are any.
   func run() throws(PruningError) {
-    let count = NonFiniteCount.count(values, threads: threads)
-    guard count == 0 else { throw .nonFiniteWeights(name: name, count: count) }
+    try NonFiniteCount.check(values, name: name, threads: threads)
   }
 }
 

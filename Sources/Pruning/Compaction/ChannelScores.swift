@@ -119,40 +119,14 @@ public struct ChannelScores: Sendable {
       case .l1Magnitude: .l1
       default: .l2
       }
-    let norms = try values.withUnsafeBufferPointer { values throws(PruningError) in
-      try ChannelNorms(
-        rows: shape[0], columns: shape[1], kind: kind, alongRows: alongRows, name: name,
-        threads: threadCount
-      ).runSpecialized(UnsafeMutableBufferPointer(mutating: values))
-    }
+    let norms = try CheckedNorms(
+      rows: shape[0], columns: shape[1], kind: kind, alongRows: alongRows, name: name,
+      threads: threadCount
+    ).norms(of: values)
     guard let kind else { return }
     for channel in 0 ..< channels {
       let norm = Double(norms[channel])
       sums[channel] += kind == .l1 ? norm : norm * norm
     }
-  }
-}
-
-/// Row or column norms of one tensor, run specialised for its scalar type, after checking
-/// that its weights are finite (only the check, returning no norms, when `kind` is nil).
-private struct ChannelNorms: ScalarOperation {
-  let rows: Int
-  let columns: Int
-  let kind: NormKind?
-  let alongRows: Bool
-  let name: String
-  let threads: Int
-
-  func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
-    throws(PruningError) -> [Float]
-  {
-    let readable = UnsafeBufferPointer(values)
-    let nonFinite = NonFiniteCount.count(readable, threads: threads)
-    guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
-    guard let kind else { return [] }
-    return alongRows
-      ? UnitScores.rowNorms(readable, rows: rows, columns: columns, kind: kind, threads: threads)
-      : UnitScores.columnNorms(
-        readable, rows: rows, columns: columns, kind: kind, threads: threads)
   }
 }

@@ -58,8 +58,7 @@ extension Pruner {
       input, metric: config.metric, name: tensor.name, rows: layout.rows,
       columns: layout.columns)
     let values = try tensor.values.withUnsafeBufferPointer { values throws(PruningError) in
-      let nonFinite = NonFiniteCount.count(values, threads: threadCount)
-      guard nonFinite == 0 else { throw .nonFiniteWeights(name: tensor.name, count: nonFinite) }
+      try NonFiniteCount.check(values, name: tensor.name, threads: threadCount)
       return ElementScoring.with(config.metric, input: input, columns: layout.columns) {
         scoring in unitScores(values, layout: layout, scoring: scoring)
       }

@@ -14,28 +14,9 @@ public enum ActivationNorms {
       shape[0].multipliedReportingOverflow(by: shape[1]) == (samples.count, false)
     else { throw .shapeMismatch(name: name, shape: shape, valueCount: samples.count) }
     let threads = max(1, threadCount ?? Parallel.defaultThreadCount)
-    return try samples.withUnsafeBufferPointer { samples throws(PruningError) in
-      try Operation(rows: shape[0], columns: shape[1], name: name, threads: threads)
-        .runSpecialized(UnsafeMutableBufferPointer(mutating: samples))
-    }
-  }
-
-  /// The norms as a `ScalarOperation`, run specialised.
-  private struct Operation: ScalarOperation {
-    let rows: Int
-    let columns: Int
-    let name: String
-    let threads: Int
-
-    func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
-      throws(PruningError) -> [Float]
-    {
-      let readable = UnsafeBufferPointer(values)
-      let nonFinite = NonFiniteCount.count(readable, threads: threads)
-      guard nonFinite == 0 else { throw .nonFiniteWeights(name: name, count: nonFinite) }
-      guard rows > 0 else { return Array(repeating: 0, count: columns) }
-      return UnitScores.columnNorms(
-        readable, rows: rows, columns: columns, kind: .l2, threads: threads)
-    }
+    return try CheckedNorms(
+      rows: shape[0], columns: shape[1], kind: .l2, alongRows: false, name: name,
+      threads: threads
+    ).norms(of: samples)
   }
 }

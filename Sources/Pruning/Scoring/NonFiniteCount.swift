@@ -1,5 +1,14 @@
 /// Counting NaN and ±Inf weights, which are an error rather than something to rank.
 enum NonFiniteCount {
+  /// Throws `PruningError.nonFiniteWeights` naming `name` and the count unless every
+  /// element of `values` is finite.
+  static func check<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, name: String, threads: Int
+  ) throws(PruningError) {
+    let count = count(values, threads: threads)
+    guard count == 0 else { throw .nonFiniteWeights(name: name, count: count) }
+  }
+
   /// The number of NaN or ±Inf elements of `values`, decided on bit patterns.
   static func count<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, threads: Int
