@@ -35,36 +35,34 @@ enum GroupedSelection {
     let scratchSize =
       groupSize <= rankCountingLimit ? fillSize / groupSize * groupSize
       : groupSize <= LowestKSelection.smallCount ? 3 * groupSize : 0
+    // And for a mid-sized group's kept bits and its keys equal to the threshold.
+    let bitScratchSize = scratchSize > 0 && groupSize > rankCountingLimit ? 2 * ((groupSize + 63) / 64) : 0
     words.withUnsafeMutableBufferPointer { words in
       Parallel.forEachWorker(tasks: bands, threads: threads / innerThreads) { _, owned in
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: scratchSize) { scratch in
-          for band in owned {
-            let bandRows = band * alignRows ..< min(rows, (band + 1) * alignRows)
-            let units = bandRows.lowerBound * columns ..< bandRows.upperBound * columns
-            if groupSize <= rankCountingLimit {
-              keepSmallGroups(
-                source, units: units, groupSize: groupSize, countingZeros: countingZeros,
-                scratch: scratch, into: words, prunedCount: prunedCount)
-              continue
-            }
-            for start in stride(from: units.lowerBound, to: units.upperBound, by: groupSize) {
-              let kept: PruningMask
-              if scratchSize > 0 {
-                let keys = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< groupSize])
-                source.fillKeys(start ..< start + groupSize, into: keys)
-                let zeros = countingZeros ? KeyCount.zeros(in: UnsafeBufferPointer(keys)) : 0
-                let cut = selectionCut(
-                  UnsafeBufferPointer(keys), pruning: prunedCount(zeros),
-                  scratch: UnsafeMutableBufferPointer(rebasing: scratch[groupSize...]))
-                kept = cut.mask(of: KeyArrayKeys(keys: UnsafeBufferPointer(keys)), threads: 1)
-              } else {
-                let group = OffsetKeys(base: source, offset: start, count: groupSize)
-                let zeros = countingZeros ? KeyCount.zeros(in: group) : 0
-                kept = LowestKSelection.cut(group, pruning: prunedCount(zeros), threads: innerThreads)
-                  .mask(of: group, threads: innerThreads)
+          withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitScratchSize) { bits in
+            for band in owned {
+              let bandRows = band * alignRows ..< min(rows, (band + 1) * alignRows)
+              let units = bandRows.lowerBound * columns ..< bandRows.upperBound * columns
+              if groupSize <= rankCountingLimit {
+                keepSmallGroups(
+                  source, units: units, groupSize: groupSize, countingZeros: countingZeros,
+                  scratch: scratch, into: words, prunedCount: prunedCount)
+                continue
               }
-              kept.words.withUnsafeBufferPointer { kept in
-                PruningMask.orBits(kept, into: words, atBit: start)
+              for start in stride(from: units.lowerBound, to: units.upperBound, by: groupSize) {
+                let group = OffsetKeys(base: source, offset: start, count: groupSize)
+                if scratchSize > 0 {
+                  keepGroup(
+                    group, countingZeros: countingZeros, scratch: scratch, bits: bits,
+                    into: words, atBit: start, prunedCount: prunedCount)
+                } else {
+                  let zeros = countingZeros ? KeyCount.zeros(in: group) : 0
+                  LowestKSelection.cut(group, pruning: prunedCount(zeros), threads: innerThreads)
+                    .mask(of: group, threads: innerThreads).words.withUnsafeBufferPointer {
+                      PruningMask.orBits($0, into: words, atBit: start)
+                    }
+                }
               }
             }
           }
@@ -102,27 +100,35 @@ enum GroupedSelection {
     }
   }
 
-  /// The cut pruning the `pruning` lowest of a mid-sized group's keys: the key of rank
-  /// `pruning − 1` (`select`, on a copy in `scratch`), and how many keys equal to it go.
-  private static func selectionCut(
-    _ keys: UnsafeBufferPointer<UInt32>, pruning: Int, scratch: UnsafeMutableBufferPointer<UInt32>
-  ) -> SelectionCut {
-    guard pruning > 0 else {
-      return SelectionCut(threshold: 0, ties: 0, equalCounts: [0], nonFiniteKeys: nil)
+  /// Sets the kept bits of a mid-sized group, starting at bit `start` of `words`: its keys
+  /// filled into `scratch`, the key of rank `pruning − 1` selected in a copy (`select`),
+  /// then the words kept by that threshold and its ties (`SelectionCut.keptWords`) built in
+  /// `bits` — no allocation per group.
+  private static func keepGroup<Source: KeySource>(
+    _ group: Source, countingZeros: Bool, scratch: UnsafeMutableBufferPointer<UInt32>,
+    bits: UnsafeMutableBufferPointer<UInt64>, into words: UnsafeMutableBufferPointer<UInt64>,
+    atBit start: Int, prunedCount: (_ zeros: Int) -> Int
+  ) {
+    let count = group.count
+    let keys = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< count])
+    group.fillKeys(0 ..< count, into: keys)
+    let readable = UnsafeBufferPointer(keys)
+    let pruning = prunedCount(countingZeros ? KeyCount.zeros(in: readable) : 0)
+    var threshold: UInt32 = 0
+    if pruning > 0 {
+      let copy = UnsafeMutableBufferPointer(rebasing: scratch[count ..< 2 * count])
+      _ = copy.update(fromContentsOf: readable)
+      threshold = select(
+        copy, rank: pruning - 1,
+        scratch: UnsafeMutableBufferPointer(rebasing: scratch[2 * count ..< 3 * count]))
     }
-    let copy = UnsafeMutableBufferPointer(rebasing: scratch[0 ..< keys.count])
-    _ = copy.update(fromContentsOf: keys)
-    let threshold = select(
-      copy, rank: pruning - 1,
-      scratch: UnsafeMutableBufferPointer(rebasing: scratch[keys.count ..< 2 * keys.count]))
-    var below = 0
-    var equal = 0
-    for key in keys {
-      below &+= Int(BranchFree.less(key, threshold))
-      equal &+= Int(BranchFree.equal(key, threshold))
-    }
-    return SelectionCut(
-      threshold: threshold, ties: pruning - below, equalCounts: [equal], nonFiniteKeys: nil)
+    var ties = pruning - readable.reduce(0) { $0 &+ Int(BranchFree.less($1, threshold)) }
+    let wordCount = (count + 63) / 64
+    let kept = UnsafeMutableBufferPointer(rebasing: bits[0 ..< wordCount])
+    SelectionCut.keptWords(
+      readable, threshold: threshold, into: kept,
+      equal: UnsafeMutableBufferPointer(rebasing: bits[wordCount ..< 2 * wordCount]), quota: &ties)
+    PruningMask.orBits(UnsafeBufferPointer(kept), into: words, atBit: start)
   }
 
   /// The key of rank `rank` (0-based) of `keys`: a quickselect whose partitions are

@@ -26,8 +26,8 @@ extension SelectionCut {
                 source.fillKeys(start ..< end, into: keys)
                 let blockWords = UnsafeMutableBufferPointer(
                   rebasing: words[start >> 6 ..< (end + 63) >> 6])
-                keptWords(
-                  UnsafeMutableBufferPointer(rebasing: keys[0 ..< end - start]),
+                Self.keptWords(
+                  UnsafeBufferPointer(rebasing: keys[0 ..< end - start]), threshold: threshold,
                   into: blockWords, equal: equal, quota: &quota)
                 onBlock(start, UnsafeBufferPointer(blockWords))
               }
@@ -39,11 +39,13 @@ extension SelectionCut {
     return PruningMask(count: source.count, words: words)
   }
 
-  /// The kept words of a block of keys: keys below the threshold are pruned, and of those
-  /// equal to it the first `quota`, which is reduced accordingly.
-  private func keptWords(
-    _ keys: UnsafeMutableBufferPointer<UInt32>, into kept: UnsafeMutableBufferPointer<UInt64>,
-    equal: UnsafeMutableBufferPointer<UInt64>, quota: inout Int
+  /// The kept words of a block of keys: keys below `threshold` are pruned, and of those
+  /// equal to it the first `quota`, which is reduced accordingly. `kept` and `equal` hold
+  /// at least one word per 64 keys; bits past the last key are cleared.
+  static func keptWords(
+    _ keys: UnsafeBufferPointer<UInt32>, threshold: UInt32,
+    into kept: UnsafeMutableBufferPointer<UInt64>, equal: UnsafeMutableBufferPointer<UInt64>,
+    quota: inout Int
   ) {
     let whole = keys.count & ~63
     Kernels.compare(
@@ -69,7 +71,7 @@ extension SelectionCut {
 
   /// The lowest `quota` set bits of `bits` (all of them if fewer), reducing `quota`.
   @inline(__always)
-  private func takeLowest(_ bits: UInt64, quota: inout Int) -> UInt64 {
+  private static func takeLowest(_ bits: UInt64, quota: inout Int) -> UInt64 {
     var remaining = bits
     var taken: UInt64 = 0
     while quota > 0 && remaining != 0 {
