@@ -8,6 +8,9 @@ extension CheckpointPruning {
   struct Decisions {
     /// The global ranking's cut, with `--scope global`.
     var globalCut: GlobalCut?
+    /// The score inputs the global ranking used (Wanda's input norms), by tensor name, so
+    /// that each tensor is pruned with the same ones without computing them again.
+    var rankedInputs = [String: ScoreInput]()
     /// Per channel group, the channels kept.
     var channels = [[Int]]()
     /// Per compacted tensor, its kept rows or columns.
@@ -33,7 +36,11 @@ extension CheckpointPruning {
     var decisions = Decisions()
     do {
       if pruner.config.scope == .global {
-        decisions.globalCut = try globalCut(file, tensors: plan.pruned)
+        for tensor in plan.pruned {
+          decisions.rankedInputs[tensor.name] =
+            try scoreInputs.input(for: tensor, threads: pruner.threadCount)
+        }
+        decisions.globalCut = try globalCut(file, tensors: plan.pruned, inputs: decisions.rankedInputs)
       }
       for group in plan.groups {
         decisions.channels.append(try keptChannels(file, group: group))
@@ -63,14 +70,14 @@ extension CheckpointPruning {
   }
 
   /// One ranking over the weights of `tensors`, read where they lie in the mapped file.
-  private func globalCut(_ file: SafeTensorsFile, tensors: [TensorInfo]) throws -> GlobalCut {
-    var inputs = [ScoreInput?]()
-    for tensor in tensors { inputs.append(try scoreInputs.input(for: tensor, threads: pruner.threadCount)) }
-    return try file.withBytes(of: tensors) { views throws in
+  private func globalCut(
+    _ file: SafeTensorsFile, tensors: [TensorInfo], inputs: [String: ScoreInput]
+  ) throws -> GlobalCut {
+    try file.withBytes(of: tensors) { views throws in
       var ranked = [RankedTensor]()
       for (index, tensor) in tensors.enumerated() {
         ranked.append(
-          try PrunableBuffer.ranked(views[index], info: tensor, input: inputs[index]) {
+          try PrunableBuffer.ranked(views[index], info: tensor, input: inputs[tensor.name]) {
             file.release(tensor)
           })
       }

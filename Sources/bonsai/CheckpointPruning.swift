@@ -172,7 +172,7 @@ struct CheckpointPruning {
     do {
       for (index, (tensor, action)) in plan.entries.enumerated() {
         let outcome = try process(
-          tensor, action: action, file: file, plan: plan, decisions: decisions, buffer: buffer,
+          tensor, action: action, file: file, decisions: decisions, buffer: buffer,
           writer: writer)
         file.release(tensor)
         outcomes.append(outcome)
@@ -194,8 +194,8 @@ struct CheckpointPruning {
 
   /// Writes one tensor and says what happened to it.
   private func process(
-    _ tensor: TensorInfo, action: Action, file: SafeTensorsFile, plan: Plan,
-    decisions: Decisions, buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
+    _ tensor: TensorInfo, action: Action, file: SafeTensorsFile, decisions: Decisions,
+    buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
   ) throws -> TensorOutcome {
     let before = file.withBytes(of: tensor) {
       ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
@@ -221,7 +221,8 @@ struct CheckpointPruning {
         do {
           try PrunableBuffer.prune(
             written, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
-            input: try scoreInputs.input(for: tensor, threads: pruner.threadCount),
+            input: try decisions.rankedInputs[tensor.name]
+              ?? scoreInputs.input(for: tensor, threads: pruner.threadCount),
             following: decisions.globalCut)
         } catch let error as PruningError {
           throw CommandLineError.failure("\(input): \(error)")
