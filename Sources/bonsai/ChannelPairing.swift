@@ -71,14 +71,14 @@ extension ChannelPairing {
         if let reason = excluded(consumer) {
           throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" of \"\(tensor.name)\" \(reason); exclude the producers too, or drop the rule")
         }
-        guard consumer.shape.count == 2, TensorSelection.prunableDTypes.contains(consumer.dtype) else {
+        guard consumer.shape.count == 2, consumer.dtype.isPrunable else {
           throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" must be an F32, F16 or BF16 matrix, not \(consumer.dtype.rawValue) \(consumer.shape)")
         }
         let channels = consumer.shape[1]
         guard tensor.shape.count == 2 && tensor.shape[0] == channels || tensor.shape == [channels] else {
           throw .usage("--pair \"\(rule.text)\": producer \"\(tensor.name)\" has shape \(tensor.shape), but \"\(consumerName)\" reads \(channels) channels: expected [\(channels), in] or [\(channels)]")
         }
-        guard TensorSelection.prunableDTypes.contains(tensor.dtype) else {
+        guard tensor.dtype.isPrunable else {
           throw .usage("--pair \"\(rule.text)\": producer \"\(tensor.name)\" has dtype \(tensor.dtype.rawValue); only F32, F16 and BF16 are pruned")
         }
         try assign("producer of \(consumerName)", to: tensor.name, in: &role)

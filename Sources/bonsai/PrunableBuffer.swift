@@ -1,11 +1,12 @@
 import Pruning
 import SafeTensors
 
-/// Prunes the bytes of one tensor in place, in the tensor's own dtype.
+/// The library's operations on one tensor's bytes, in the tensor's own dtype (F32, F16 or
+/// BF16: callers check `DType.isPrunable`).
 enum PrunableBuffer {
-  /// Prunes `bytes`, the row-major elements of a tensor of `dtype` (F32, F16 or BF16), in
-  /// place: pruned elements become +0, kept ones keep their bits. With `cut`, the tensor is
-  /// pruned by its share of a global ranking.
+  /// Prunes `bytes`, the row-major elements of a tensor of `dtype`, in place: pruned
+  /// elements become +0, kept ones keep their bits. With `cut`, the tensor is pruned by its
+  /// share of a global ranking.
   ///
   /// `bytes` must be aligned for the element type (the caller's buffer is 64-byte aligned).
   @discardableResult
@@ -13,12 +14,7 @@ enum PrunableBuffer {
     _ bytes: UnsafeMutableRawBufferPointer, dtype: DType, shape: [Int], name: String,
     with pruner: Pruner, input: ScoreInput?, following cut: GlobalCut?
   ) throws(PruningError) -> PruningMask {
-    switch dtype {
-    case .f32: try prune(bytes, as: Float.self, shape, name, pruner, input, cut)
-    case .f16: try prune(bytes, as: Float16.self, shape, name, pruner, input, cut)
-    case .bf16: try prune(bytes, as: BFloat16.self, shape, name, pruner, input, cut)
-    default: preconditionFailure("dtype \(dtype) is not prunable; the selection excludes it")
-    }
+    try prune(bytes, as: dtype.checkedPrunableScalar, shape, name, pruner, input, cut)
   }
 
   private static func prune<Scalar: PrunableScalar>(
@@ -37,15 +33,9 @@ enum PrunableBuffer {
     _ bytes: UnsafeRawBufferPointer, info: TensorInfo, input: ScoreInput?,
     release: @escaping () -> Void
   ) throws(PruningError) -> RankedTensor {
-    switch info.dtype {
-    case .f32:
-      try RankedTensor(name: info.name, shape: info.shape, bytes: bytes, as: Float.self, input: input, release: release)
-    case .f16:
-      try RankedTensor(name: info.name, shape: info.shape, bytes: bytes, as: Float16.self, input: input, release: release)
-    case .bf16:
-      try RankedTensor(name: info.name, shape: info.shape, bytes: bytes, as: BFloat16.self, input: input, release: release)
-    default: preconditionFailure("dtype \(info.dtype) is not prunable; the selection excludes it")
-    }
+    try RankedTensor(
+      name: info.name, shape: info.shape, bytes: bytes, as: info.dtype.checkedPrunableScalar, input: input,
+      release: release)
   }
 
   /// Whether `bytes` (a matrix of `columns` columns) holds at most `keep` nonzero weights in
@@ -53,12 +43,12 @@ enum PrunableBuffer {
   static func satisfiesPattern(
     _ bytes: UnsafeRawBufferPointer, dtype: DType, columns: Int, keep: Int, of group: Int
   ) -> Bool {
-    switch dtype {
-    case .f32: withAlignedElements(bytes, as: Float.self) { SemiStructuredPattern.isSatisfied(by: $0, columns: columns, keep: keep, of: group) }
-    case .f16: withAlignedElements(bytes, as: Float16.self) { SemiStructuredPattern.isSatisfied(by: $0, columns: columns, keep: keep, of: group) }
-    case .bf16: withAlignedElements(bytes, as: BFloat16.self) { SemiStructuredPattern.isSatisfied(by: $0, columns: columns, keep: keep, of: group) }
-    default: false
+    func check<Scalar: PrunableScalar>(_: Scalar.Type) -> Bool {
+      withAlignedElements(bytes, as: Scalar.self) {
+        SemiStructuredPattern.isSatisfied(by: $0, columns: columns, keep: keep, of: group)
+      }
     }
+    return check(dtype.checkedPrunableScalar)
   }
 
   /// Adds a member of a channel group to its scores.
@@ -76,11 +66,6 @@ enum PrunableBuffer {
       }
       try result.get()
     }
-    switch info.dtype {
-    case .f32: try add(Float.self)
-    case .f16: try add(Float16.self)
-    case .bf16: try add(BFloat16.self)
-    default: preconditionFailure("dtype \(info.dtype) is not prunable; the pairing excludes it")
-    }
+    try add(info.dtype.checkedPrunableScalar)
   }
 }

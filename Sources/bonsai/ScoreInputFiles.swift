@@ -95,7 +95,7 @@ extension ScoreInputFiles {
   private func checkDType(_ info: TensorInfo, in file: SafeTensorsFile, option: String)
     throws(CommandLineError)
   {
-    guard TensorSelection.prunableDTypes.contains(info.dtype) else {
+    guard info.dtype.isPrunable else {
       throw .usage(
         "\(option) \(file.path): tensor \"\(info.name)\" has dtype \(info.dtype.rawValue); only F32, F16 and BF16 are read")
     }
@@ -106,15 +106,12 @@ extension ScoreInputFiles {
 enum FloatValues {
   /// The elements of `dtype` stored in `bytes`, as `Float`s (exact).
   static func widened(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> [Float] {
-    switch dtype {
-    case .f32: withAlignedElements(bytes, as: Float.self) { widened($0) }
-    case .f16: withAlignedElements(bytes, as: Float16.self) { widened($0) }
-    case .bf16: withAlignedElements(bytes, as: BFloat16.self) { widened($0) }
-    default: preconditionFailure("dtype \(dtype) is not widened; callers check it")
-    }
+    widened(bytes, as: dtype.checkedPrunableScalar)
   }
 
-  private static func widened<Scalar: PrunableScalar>(_ values: Span<Scalar>) -> [Float] {
-    values.withUnsafeBufferPointer { $0.map(\.widened) }
+  private static func widened<Scalar: PrunableScalar>(
+    _ bytes: UnsafeRawBufferPointer, as _: Scalar.Type
+  ) -> [Float] {
+    withAlignedElements(bytes, as: Scalar.self) { $0.widened() }
   }
 }

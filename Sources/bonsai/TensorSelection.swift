@@ -13,9 +13,6 @@ struct TensorSelection {
   /// Patterns whose matches are never pruned.
   let exclude: [(pattern: String, regex: Regex<AnyRegexOutput>)]
 
-  /// The dtypes Bonsai prunes in place.
-  static let prunableDTypes: Set<DType> = [.f32, .f16, .bf16]
-
   /// A selection from the command line's patterns.
   ///
   /// - Throws: `ValidationError`-style `CommandLineError` naming the pattern that does not
@@ -55,7 +52,7 @@ struct TensorSelection {
   /// Why `tensor` cannot be pruned whatever the rule — its dtype, `--exclude`, no elements —
   /// or nil. `--pair` groups take every tensor this lets through.
   func exclusionReason(for tensor: TensorInfo) -> String? {
-    guard Self.prunableDTypes.contains(tensor.dtype) else {
+    guard tensor.dtype.isPrunable else {
       return "dtype \(tensor.dtype.rawValue) is not pruned (only F32, F16, BF16)"
     }
     if let match = exclude.first(where: { tensor.name.contains($0.regex) }) {

@@ -6,12 +6,8 @@ enum WeightStatistics {
   /// For F32, F16 and BF16: the count of NaN and ±Inf elements, and the statistics of |w|
   /// when there are elements and none is non-finite. Nil and nil for other dtypes.
   static func of(_ bytes: UnsafeRawBufferPointer, dtype: DType) -> (Int?, ScoreStatistics?) {
-    switch dtype {
-    case .f32: of(bytes, as: Float.self)
-    case .f16: of(bytes, as: Float16.self)
-    case .bf16: of(bytes, as: BFloat16.self)
-    default: (nil, nil)
-    }
+    guard let scalar = dtype.prunableScalar else { return (nil, nil) }
+    return of(bytes, as: scalar)
   }
 
   private static func of<Scalar: PrunableScalar>(_ bytes: UnsafeRawBufferPointer, as: Scalar.Type)

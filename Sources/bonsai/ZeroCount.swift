@@ -9,12 +9,17 @@ import SafeTensors
 enum ZeroCount {
   /// The number of nonzero elements among the `count` elements of `dtype` in `bytes`.
   static func nonzero(in bytes: UnsafeRawBufferPointer, dtype: DType, count: Int) -> Int {
-    switch dtype {
-    case .f32: withAlignedElements(bytes, as: Float.self) { $0.nonzeroCount }
-    case .f16: withAlignedElements(bytes, as: Float16.self) { $0.nonzeroCount }
-    case .bf16: withAlignedElements(bytes, as: BFloat16.self) { $0.nonzeroCount }
-    default: bitFieldNonzero(in: bytes, dtype: dtype, count: count)
+    guard let scalar = dtype.prunableScalar else {
+      return bitFieldNonzero(in: bytes, dtype: dtype, count: count)
     }
+    return nonzero(in: bytes, as: scalar)
+  }
+
+  /// The nonzero count of elements Bonsai prunes, counted by the library on their bits.
+  private static func nonzero<Scalar: PrunableScalar>(
+    in bytes: UnsafeRawBufferPointer, as _: Scalar.Type
+  ) -> Int {
+    withAlignedElements(bytes, as: Scalar.self) { $0.nonzeroCount }
   }
 
   /// The general case: each element's bits read from the byte stream.
