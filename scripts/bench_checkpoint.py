@@ -16,29 +16,14 @@ import time
 
 import numpy as np
 
+from generated_checkpoint import write_f32_checkpoint
+
 bonsai, folder = sys.argv[1], sys.argv[2]
 tensors = int(sys.argv[3]) if len(sys.argv) > 3 else 16
 repeats = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 os.makedirs(folder, exist_ok=True)
 source = os.path.join(folder, "big.safetensors")
 shape = (4096, 11008)  # 180 MB of F32
-
-
-def write_checkpoint():
-    """Writes the checkpoint header and tensors one at a time (never all in memory)."""
-    names = [f"model.layers.{i}.mlp.up_proj.weight" for i in range(tensors)]
-    size = shape[0] * shape[1] * 4
-    header = {"__metadata__": {"format": "pt"}}
-    for i, name in enumerate(names):
-        header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [i * size, (i + 1) * size]}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - (8 + len(text)) % 8) % 8)
-    rng = np.random.default_rng(1)
-    with open(source, "wb") as out:
-        out.write(len(text).to_bytes(8, "little"))
-        out.write(text)
-        for _ in names:
-            out.write(rng.standard_normal(shape, dtype=np.float32).tobytes())
 
 
 PYTHON_PRUNE = r'''
@@ -77,7 +62,9 @@ def drop(path):
 
 
 if not os.path.exists(source) or os.path.getsize(source) < tensors * shape[0] * shape[1] * 4:
-    write_checkpoint()
+    write_f32_checkpoint(
+        source, [f"model.layers.{i}.mlp.up_proj.weight" for i in range(tensors)], shape,
+        lambda rng, shape: rng.standard_normal(shape, dtype=np.float32), {"format": "pt"})
 size_gb = os.path.getsize(source) / 1e9
 target = os.path.join(folder, "pruned.safetensors")
 script = os.path.join(folder, "prune_numpy.py")

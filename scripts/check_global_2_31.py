@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from generated_checkpoint import write_f32_checkpoint
+
 bonsai, folder = sys.argv[1], sys.argv[2]
 tensors, shape, sparsity = 48, (4096, 11008), 0.5
 os.makedirs(folder, exist_ok=True)
@@ -25,17 +27,9 @@ report = os.path.join(folder, "huge-global.json")
 size = shape[0] * shape[1] * 4
 
 if not os.path.exists(source) or os.path.getsize(source) < tensors * size:
-    header = {f"layers.{i}.weight": {"dtype": "F32", "shape": list(shape),
-                                      "data_offsets": [i * size, (i + 1) * size]}
-              for i in range(tensors)}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - (8 + len(text)) % 8) % 8)
-    rng = np.random.default_rng(3)
-    with open(source, "wb") as out:
-        out.write(len(text).to_bytes(8, "little"))
-        out.write(text)
-        for _ in range(tensors):
-            out.write((rng.random(shape, dtype=np.float32) * 2 - 1).tobytes())
+    write_f32_checkpoint(
+        source, [f"layers.{i}.weight" for i in range(tensors)], shape,
+        lambda rng, shape: rng.random(shape, dtype=np.float32) * 2 - 1)
 
 total = tensors * shape[0] * shape[1]
 start = time.perf_counter()
