@@ -101,24 +101,31 @@ public struct Pruner: Sendable, Hashable {
     guard config.scope != .global else {
       throw .scopeMismatch(scope: "global", call: "one tensor on its own; prune a model")
     }
-    let layout = try UnitLayout(
-      shape: shape, valueCount: values.count, name: name, config: config)
+    let layout = try checkedLayout(
+      shape: shape, valueCount: values.count, name: name, input: input)
+    let check = FiniteCheck(values: UnsafeBufferPointer(values), name: name, threads: threadCount)
+    let scoring = ElementScoring(config.metric, input: input, columns: layout.columns)
+    if !scoring.revealsNonFiniteWeights { try check.run() }
+    switch layout.units {
+    case .elements:
+      return try pruneElements(values, scoring: scoring, check: check)
+    case .groups(let size, let kept):
+      if scoring.revealsNonFiniteWeights { try check.run() }
+      return pruneGroups(values, layout: layout, size: size, kept: kept, scoring: scoring)
+    case .rows, .columns, .blocks:
+      return try pruneUnits(values, layout: layout, scoring: scoring, check: check)
+    }
+  }
+
+  /// The units of a tensor under this configuration, after checking that the tensor can
+  /// take them and that `input` is what the metric needs for it.
+  func checkedLayout(shape: [Int], valueCount: Int, name: String, input: ScoreInput?)
+    throws(PruningError) -> UnitLayout
+  {
+    let layout = try UnitLayout(shape: shape, valueCount: valueCount, name: name, config: config)
     try ScoreInputValidation.validate(
       input, metric: config.metric, name: name, rows: layout.rows, columns: layout.columns)
-    let check = FiniteCheck(values: UnsafeBufferPointer(values), name: name, threads: threadCount)
-    return try ElementScoring.with(config.metric, input: input, columns: layout.columns) {
-      scoring throws(PruningError) in
-      if !scoring.revealsNonFiniteWeights { try check.run() }
-      switch layout.units {
-      case .elements:
-        return try pruneElements(values, scoring: scoring, check: check)
-      case .groups(let size, let kept):
-        if scoring.revealsNonFiniteWeights { try check.run() }
-        return pruneGroups(values, layout: layout, size: size, kept: kept, scoring: scoring)
-      case .rows, .columns, .blocks:
-        return try pruneUnits(values, layout: layout, scoring: scoring, check: check)
-      }
-    }
+    return layout
   }
 
   /// Unstructured pruning: selects the k lowest element keys, then decides the mask and

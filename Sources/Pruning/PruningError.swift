@@ -43,6 +43,12 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
   case duplicateTensor(name: String)
   /// A tensor that a global cut did not rank.
   case unknownTensor(name: String)
+  /// A tensor pruned following a global cut with another shape than the one it was ranked
+  /// with.
+  case rankedShapeMismatch(name: String, ranked: [Int], given: [Int])
+  /// A tensor pruned following a global cut with another element type than the one it was
+  /// ranked with.
+  case rankedElementTypeMismatch(name: String, ranked: String, given: String)
   /// A metric that channel groups cannot score (it needs per-tensor input).
   case unsupportedChannelMetric(metric: String)
   /// Tensors paired for channel pruning whose channel counts or ranks disagree.
@@ -91,6 +97,10 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
       return "tensor \"\(name)\" appears twice in one ranking"
     case .unknownTensor(let name):
       return "tensor \"\(name)\" was not part of the global ranking"
+    case .rankedShapeMismatch(let name, let ranked, let given):
+      return "tensor \"\(name)\" was ranked with shape \(ranked), not \(given)"
+    case .rankedElementTypeMismatch(let name, let ranked, let given):
+      return "tensor \"\(name)\" was ranked as \(ranked) elements, not \(given)"
     case .unsupportedChannelMetric(let metric):
       return "metric \(metric) cannot score channel groups: use l1, l2, taylor-proxy or random"
     case .channelMismatch(let name, let problem):

@@ -304,8 +304,19 @@ private final class CallCounter: Sendable {
       #expect(throws: PruningError.unknownTensor(name: "c")) {
         try pruneFollowing(p, &copy, shape: [2, 2], name: "c", cut)
       }
-      #expect(throws: PruningError.shapeMismatch(name: "a", shape: [2, 2], valueCount: 4)) {
+      #expect(throws: PruningError.rankedShapeMismatch(name: "a", ranked: [2, 2], given: [4])) {
         try pruneFollowing(p, &copy, shape: [4], name: "a", cut)
+      }
+      #expect(throws: PruningError.shapeMismatch(name: "b", shape: [4], valueCount: 3)) {
+        var three: [Float] = [1, 2, 3]
+        try pruneFollowing(p, &three, shape: [4], name: "b", cut)
+      }
+      // Ranked as Float, pruned as Float16: the cut's keys are not this tensor's.
+      var halves = values.map { Float16($0) }
+      #expect(
+        throws: PruningError.rankedElementTypeMismatch(name: "a", ranked: "Float", given: "Float16")
+      ) {
+        try pruneFollowing(p, &halves, shape: [2, 2], name: "a", cut)
       }
       #expect(copy == values)
       #expect(throws: PruningError.shapeMismatch(name: "x", shape: [3], valueCount: 4)) {
@@ -328,6 +339,39 @@ private final class CallCounter: Sendable {
     ) {
       try globalPruner(0.5, .wanda).prune(&wanda)
     }
+  }
+
+  /// A global ranking is a loop over the tensors, not one stack frame per tensor: 100,000
+  /// tensors (a mixture-of-experts checkpoint has 18 k to 90 k) prune like their
+  /// concatenation. Before, ~8,000 overflowed the stack. (The command-line tests rank
+  /// 100,000 tensors' bytes through `RankedTensor` views.)
+  @Test func oneHundredThousandTensors() throws {
+    var generator = SeededGenerator(seed: 17_001)
+    let count = 100_000
+    let values = fastTiedFloats(&generator, 4 * count, distinct: 1000)
+    var tensors = try (0 ..< count).map { index in
+      try WeightTensor(
+        name: "t\(index)", shape: [2, 2], values: Array(values[4 * index ..< 4 * index + 4]))
+    }
+    let p = try globalPruner(0.5)
+    let expected = try concatenatedMasks(tensors, like: p.config)
+    let masks = try p.prune(&tensors)
+    #expect(masks.map(keptFlags) == expected)
+    #expect(tensors.indices.allSatisfy { index in
+      tensors[index].values.indices.allSatisfy { element in
+        tensors[index].values[element] == (masks[index][element] ? values[4 * index + element] : 0)
+      }
+    })
+  }
+
+  /// An empty model prunes nothing under global scope, as under tensor scope, and an empty
+  /// ranking cuts nothing.
+  @Test func anEmptyModelPrunesNothing() throws {
+    var empty = [WeightTensor]()
+    #expect(try globalPruner(0.5).prune(&empty).isEmpty)
+    #expect(try Pruner(.unstructuredL1(sparsity: 0.5)).prune(&empty).isEmpty)
+    let cut = try globalPruner(0.5).globalCut([])
+    #expect(cut.totalCount == 0 && cut.prunedCount == 0)
   }
 
   /// Pruning a tensor with its share of a cut checks its score input as the ranking did: a

@@ -246,6 +246,41 @@ import TestSupport
     #expect(masks.map(\.prunedCount) == [12, 5, 13, 0])
   }
 
+  /// A model is pruned where its weights lie, under either scope: every tensor keeps its
+  /// storage (a copy of the model would have moved every array, doubling peak memory). On
+  /// error, nothing is changed — the tensors are checked before the first is pruned.
+  @Test(arguments: [PruningScope.tensor, .global])
+  func modelPruningDoesNotCopyTheWeights(scope: PruningScope) throws {
+    var generator = SeededGenerator(seed: 17_002)
+    var model = try (0 ..< 4).map { index in
+      try WeightTensor(name: "w\(index)", shape: [64, 64], values: generator.uniformFloats(4096))
+    }
+    func addresses(_ model: [WeightTensor]) -> [UnsafeRawPointer?] {
+      model.map { $0.values.withUnsafeBytes { $0.baseAddress } }
+    }
+    let p = Pruner(try PruningConfig(sparsity: 0.5, scope: scope), threadCount: 2)
+    // A reference pruned from copies of the values (`map` allocates new arrays).
+    var reference = try model.map { t in
+      try WeightTensor(name: t.name, shape: t.shape, values: t.values.map { $0 })
+    }
+    let expected = try p.prune(&reference)
+    let before = addresses(model)
+    let masks = try p.prune(&model)
+    #expect(addresses(model) == before)
+    #expect(masks == expected)
+    #expect(model == reference)
+
+    var corrupt = try (0 ..< 3).map { index in
+      try WeightTensor(name: "c\(index)", shape: [8], values: [1, 2, 3, 4, 5, 6, 7, index == 2 ? .nan : 8])
+    }
+    let corruptBefore = addresses(corrupt)
+    #expect(throws: PruningError.nonFiniteWeights(name: "c2", count: 1)) {
+      try p.prune(&corrupt)
+    }
+    #expect(corrupt.prefix(2).allSatisfy { $0.values == [1, 2, 3, 4, 5, 6, 7, 8] })
+    #expect(addresses(corrupt) == corruptBefore)
+  }
+
   @Test func prunedCopyEqualsInPlacePruning() throws {
     var generator = SeededGenerator(seed: 6)
     let original = try tensor(generator.uniformFloats(60), shape: [6, 10])

@@ -15,6 +15,8 @@ public struct GlobalCut: Sendable {
     let name: String
     /// The shape it was ranked with.
     let shape: [Int]
+    /// The element type it was ranked with.
+    let scalar: any PrunableScalar.Type
     /// Its first element's place in the ranking (where its random stream starts).
     let firstUnit: Int
     /// Its share: the threshold key and, per chunk of its own, how many keys equal to it go.
@@ -38,6 +40,8 @@ extension Pruner {
   /// changing them: `config.scope` must be `.global`. Then prune each tensor with
   /// `prune(_:shape:name:input:following:)`.
   ///
+  /// An empty list ranks nothing: its cut prunes nothing.
+  ///
   /// - Throws: `PruningError` for an empty tensor, duplicate names, unfit score input,
   ///   `minNonzero` above the total, or non-finite weights.
   /// - Complexity: O(total) time, two or three passes over the tensors; memory O(chunks):
@@ -60,25 +64,31 @@ extension Pruner {
       firstUnits.append(total)
       total += tensor.count
     }
-    guard config.minNonzero <= total else {
+    guard tensors.isEmpty || config.minNonzero <= total else {
       throw .minNonzeroExceedsCount(
         name: "the \(tensors.count) ranked tensors", minNonzero: config.minNonzero, count: total)
     }
     let zerosFirst = config.iterative != nil
-    let (cut, k, reveals) = try withRankingKeys(
-      tensors, firstUnits: firstUnits, zerosFirst: zerosFirst
-    ) { keys, reveals throws(PruningError) in
-      if !reveals { try checkFinite(tensors) }
-      let alreadyPruned = zerosFirst ? KeyCount.zeros(in: keys) : 0
-      let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
-      return (LowestKSelection.cut(keys, pruning: k, threads: threadCount), k, reveals)
-    }
+    let keys = SegmentedKeys(
+      segments: tensors.indices.map { index in
+        tensors[index].keys(
+          scoring: ElementScoring(
+            config.metric, input: tensors[index].input,
+            columns: tensors[index].matrixShape.columns, firstStep: firstUnits[index]),
+          zerosFirst: zerosFirst)
+      },
+      releases: tensors.map(\.release))
+    let reveals = ElementScoring(config.metric, input: nil, columns: 1).revealsNonFiniteWeights
+    if !reveals { try checkFinite(tensors) }
+    let alreadyPruned = zerosFirst ? KeyCount.zeros(in: keys) : 0
+    let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
+    let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
     if reveals && cut.nonFiniteKeys != 0 { try checkFinite(tensors) }
     let layout = ChunkLayout(segmentCounts: tensors.map(\.count))
     let members = tensors.indices.map { index in
       GlobalCut.Member(
-        name: tensors[index].name, shape: tensors[index].shape, firstUnit: firstUnits[index],
-        cut: cut.restricted(to: layout.segments[index]))
+        name: tensors[index].name, shape: tensors[index].shape, scalar: tensors[index].scalar,
+        firstUnit: firstUnits[index], cut: cut.restricted(to: layout.segments[index]))
     }
     return GlobalCut(
       config: config, prunedCount: k, totalCount: total, members: members,
@@ -91,79 +101,46 @@ extension Pruner {
   ///   - values: the tensor's weights, as they were when the cut was made.
   ///   - name: the tensor's name in the ranking; `shape` must be the one ranked.
   ///   - input: the same score input as in the ranking.
-  /// - Throws: `PruningError.unknownTensor` for a tensor the cut did not rank, a shape that
-  ///   differs from the ranked one, or score input unfit for the metric (checked as the
-  ///   ranking checked it, so that scoring never reads past the end of the input).
+  /// - Throws: `PruningError.unknownTensor` for a tensor the cut did not rank, a shape or
+  ///   element type that differs from the ranked one (the cut's keys are those of the ranked
+  ///   values: Float weights rounded to Float16 score differently), or score input unfit for
+  ///   the metric (checked as the ranking checked it, so that scoring never reads past the
+  ///   end of the input).
   public func prune<Scalar: PrunableScalar>(
     _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil,
     following cut: GlobalCut
   ) throws(PruningError) -> PruningMask {
     guard let index = cut.indexByName[name] else { throw .unknownTensor(name: name) }
     let member = cut.members[index]
-    guard member.shape == shape, WeightTensor.elementCount(of: shape) == values.count else {
-      throw .shapeMismatch(name: name, shape: member.shape, valueCount: values.count)
+    guard member.shape == shape else {
+      throw .rankedShapeMismatch(name: name, ranked: member.shape, given: shape)
+    }
+    guard WeightTensor.elementCount(of: shape) == values.count else {
+      throw .shapeMismatch(name: name, shape: shape, valueCount: values.count)
+    }
+    guard member.scalar == Scalar.self else {
+      throw .rankedElementTypeMismatch(
+        name: name, ranked: "\(member.scalar)", given: "\(Scalar.self)")
     }
     let columns = shape.count == 2 ? shape[1] : values.count
     try ScoreInputValidation.validate(
       input, metric: cut.config.metric, name: name, rows: values.count / columns,
       columns: columns)
+    let scoring = ElementScoring(
+      cut.config.metric, input: input, columns: columns, firstStep: member.firstUnit)
     return values.withUnsafeMutableBufferPointer { values in
-      ElementScoring.with(
-        cut.config.metric, input: input, columns: columns, firstStep: member.firstUnit
-      ) { scoring in
-        GlobalShare(
-          cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
-          threads: threadCount
-        ).runSpecialized(values)
-      }
+      GlobalShare(
+        cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
+        threads: threadCount
+      ).runSpecialized(values)
     }
-  }
-
-  /// Calls `body` with the segmented keys of `tensors` and whether their scores reveal
-  /// non-finite weights. Each tensor's score input is held in memory for the call.
-  private func withRankingKeys<R>(
-    _ tensors: [RankedTensor], firstUnits: [Int], zerosFirst: Bool,
-    _ body: (SegmentedKeys, Bool) throws(PruningError) -> R
-  ) throws(PruningError) -> R {
-    var segments = [any KeySource]()
-    var reveals = true
-    func collect(_ index: Int) throws(PruningError) -> R {
-      guard index < tensors.count else {
-        return try body(SegmentedKeys(segments: segments, releases: tensors.map(\.release)), reveals)
-      }
-      let tensor = tensors[index]
-      return try ElementScoring.with(
-        config.metric, input: tensor.input, columns: tensor.matrixShape.columns,
-        firstStep: firstUnits[index]
-      ) { scoring throws(PruningError) in
-        reveals = scoring.revealsNonFiniteWeights
-        segments.append(
-          rankedKeys(tensor, scoring: scoring, zerosFirst: zerosFirst))
-        return try collect(index + 1)
-      }
-    }
-    return try collect(0)
-  }
-
-  /// The keys of a ranked tensor, built for its concrete scalar type so that reading them
-  /// runs specialised (a key source built from the stored metatype alone would not be).
-  private func rankedKeys(
-    _ tensor: RankedTensor, scoring: ElementScoring, zerosFirst: Bool
-  ) -> any KeySource {
-    func keys<Scalar: PrunableScalar>(_: Scalar.Type) -> RankedKeys<Scalar> {
-      RankedKeys(bytes: tensor.bytes, count: tensor.count, scoring: scoring, zerosFirst: zerosFirst)
-    }
-    if tensor.scalar == Float.self { return keys(Float.self) }
-    if tensor.scalar == Float16.self { return keys(Float16.self) }
-    if tensor.scalar == BFloat16.self { return keys(BFloat16.self) }
-    preconditionFailure("RankedTensor of \(tensor.scalar): only Float, Float16 and BFloat16")
   }
 
   /// Throws for the first tensor holding NaN or ±Inf weights, read as |w| keys.
   private func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
     for tensor in tensors {
-      let keys = rankedKeys(
-        tensor, scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)
+      let keys = tensor.keys(
+        scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)
       let count = KeyCount.nonFinite(in: keys)
       tensor.release()
       guard count == 0 else { throw .nonFiniteWeights(name: tensor.name, count: count) }

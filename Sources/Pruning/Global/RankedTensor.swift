@@ -13,15 +13,23 @@ public struct RankedTensor: @unchecked Sendable {
   public let input: ScoreInput?
   /// The number of elements.
   let count: Int
-  /// The weights: little-endian elements, with no alignment required.
-  let bytes: UnsafeRawBufferPointer
+  /// Where the weights are.
+  let storage: Storage
   /// The element type.
   let scalar: any PrunableScalar.Type
   /// Called after a pass of the ranking has read the whole tensor.
   let release: () -> Void
 
-  /// A tensor of `Scalar` elements (`Float`, `Float16` or `BFloat16`; another type traps)
-  /// stored in `bytes`.
+  /// Where a ranked tensor's weights are.
+  enum Storage {
+    /// The caller's view: little-endian elements, with no alignment required.
+    case bytes(UnsafeRawBufferPointer)
+    /// The values of a `WeightTensor`, shared (not copied) for the ranking.
+    case floats([Float])
+  }
+
+  /// A tensor of `Scalar` elements (`Float`, `Float16` or `BFloat16`: other types are
+  /// ranked too, unspecialised and so much more slowly) stored in `bytes`.
   ///
   /// - Parameters:
   ///   - release: called after each pass of the ranking over this tensor, to let go of its
@@ -42,15 +50,72 @@ public struct RankedTensor: @unchecked Sendable {
     self.shape = shape
     self.count = count
     self.input = input
-    self.bytes = bytes
+    self.storage = .bytes(bytes)
     self.scalar = Scalar.self
     self.release = release
   }
 
+  /// A model's tensor, its values shared for the ranking: they must not change until the
+  /// ranking is done.
+  init(_ tensor: WeightTensor, input: ScoreInput?) {
+    self.name = tensor.name
+    self.shape = tensor.shape
+    self.count = tensor.count
+    self.input = input
+    self.storage = .floats(tensor.values)
+    self.scalar = Float.self
+    self.release = {}
+  }
 
   /// Rows and columns of the tensor seen as a matrix (a non-matrix is one row).
   var matrixShape: (rows: Int, columns: Int) {
     shape.count == 2 ? (shape[0], shape[1]) : (1, count)
+  }
+
+  /// The keys of the tensor's elements, built for its concrete scalar type so that reading
+  /// them runs specialised (a key source built from the stored metatype alone would not be).
+  func keys(scoring: ElementScoring, zerosFirst: Bool) -> any KeySource {
+    func keys<Scalar: PrunableScalar>(_ bytes: UnsafeRawBufferPointer, _: Scalar.Type)
+      -> RankedKeys<Scalar>
+    {
+      RankedKeys(bytes: bytes, count: count, scoring: scoring, zerosFirst: zerosFirst)
+    }
+    // Known types are named here so that their keys are built, and read, specialised.
+    switch storage {
+    case .floats(let values):
+      return FloatArrayKeys(values: values, scoring: scoring, zerosFirst: zerosFirst)
+    case .bytes(let bytes):
+      if scalar == Float.self { return keys(bytes, Float.self) }
+      if scalar == Float16.self { return keys(bytes, Float16.self) }
+      if scalar == BFloat16.self { return keys(bytes, BFloat16.self) }
+      return scalar.rankedKeys(bytes, count: count, scoring: scoring, zerosFirst: zerosFirst)
+    }
+  }
+}
+
+extension PrunableScalar {
+  /// The keys of `count` elements of this type in `bytes`, built generically.
+  fileprivate static func rankedKeys(
+    _ bytes: UnsafeRawBufferPointer, count: Int, scoring: ElementScoring, zerosFirst: Bool
+  ) -> any KeySource {
+    RankedKeys<Self>(bytes: bytes, count: count, scoring: scoring, zerosFirst: zerosFirst)
+  }
+}
+
+/// The keys of a `WeightTensor`'s values, read where they lie.
+struct FloatArrayKeys: KeySource {
+  let values: [Float]
+  let scoring: ElementScoring
+  let zerosFirst: Bool
+
+  var count: Int { values.count }
+
+  func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
+    values.withUnsafeBufferPointer { values in
+      ElementScoreKeys.keys(
+        of: UnsafeBufferPointer(rebasing: values[range]), at: range, scoring: scoring,
+        zerosFirst: zerosFirst, into: keys)
+    }
   }
 }
 

@@ -52,16 +52,13 @@ extension Pruner {
   public func importanceScores(of tensor: WeightTensor, input: ScoreInput? = nil)
     throws(PruningError) -> ImportanceScores
   {
-    let layout = try UnitLayout(
-      shape: tensor.shape, valueCount: tensor.count, name: tensor.name, config: config)
-    try ScoreInputValidation.validate(
-      input, metric: config.metric, name: tensor.name, rows: layout.rows,
-      columns: layout.columns)
+    let layout = try checkedLayout(
+      shape: tensor.shape, valueCount: tensor.count, name: tensor.name, input: input)
     let values = try tensor.values.withUnsafeBufferPointer { values throws(PruningError) in
       try NonFiniteCount.check(values, name: tensor.name, threads: threadCount)
-      return ElementScoring.with(config.metric, input: input, columns: layout.columns) {
-        scoring in unitScores(values, layout: layout, scoring: scoring)
-      }
+      return unitScores(
+        values, layout: layout,
+        scoring: ElementScoring(config.metric, input: input, columns: layout.columns))
     }
     return ImportanceScores(
       values: values, threshold: threshold(of: values, layout: layout),

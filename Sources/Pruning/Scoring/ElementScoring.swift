@@ -4,7 +4,8 @@
 
 /// How the score of one element is computed, with what it needs besides the weight.
 ///
-/// The pointers are views of the caller's inputs, valid for the call that made this value.
+/// The inputs are held as arrays (shared, not copied), so that many scorings — one per
+/// tensor of a global ranking — can live side by side without nesting scoped accesses.
 struct ElementScoring {
   /// The formula.
   enum Kind {
@@ -14,14 +15,33 @@ struct ElementScoring {
     /// tensor of a global ranking continues the stream where the previous tensor ended.
     case random(seed: UInt64, firstStep: Int)
     /// |w_ij| · norms[j], a `Float` product (Wanda).
-    case wanda(norms: UnsafeBufferPointer<Float>, columns: Int)
+    case wanda(norms: [Float], columns: Int)
     /// |w · g|, a `Float` product (first-order Taylor).
-    case taylor(gradients: UnsafeBufferPointer<Float>)
+    case taylor(gradients: [Float])
     /// The caller's scores as they are.
-    case supplied(UnsafeBufferPointer<Float>)
+    case supplied([Float])
   }
 
   let kind: Kind
+
+  /// The scoring of `metric` for a tensor whose inputs were validated, `firstStep` being
+  /// where the random stream starts.
+  init(_ metric: ImportanceMetric, input: ScoreInput?, columns: Int, firstStep: Int = 0) {
+    let values = input?.values ?? []
+    switch metric {
+    case .l1Magnitude: kind = .magnitude(squared: false)
+    case .l2Magnitude, .taylorProxy: kind = .magnitude(squared: true)
+    case .random(let seed): kind = .random(seed: seed, firstStep: firstStep)
+    case .taylor: kind = .taylor(gradients: values)
+    case .wanda: kind = .wanda(norms: values, columns: columns)
+    case .supplied: kind = .supplied(values)
+    }
+  }
+
+  /// A scoring of the given kind.
+  init(kind: Kind) {
+    self.kind = kind
+  }
 
   /// Writes the scores of elements `range` to `scores[0 ..< range.count]`; `values` holds the
   /// weights of exactly those elements.
@@ -47,18 +67,24 @@ struct ElementScoring {
         scores[slot] = RandomScores.score(state)
       }
     case .wanda(let norms, let columns):
-      var column = range.lowerBound % columns
-      for slot in values.indices {
-        scores[slot] = abs(values[slot].widened) * norms[column]
-        column += 1
-        if column == columns { column = 0 }
+      norms.withUnsafeBufferPointer { norms in
+        var column = range.lowerBound % columns
+        for slot in values.indices {
+          scores[slot] = abs(values[slot].widened) * norms[column]
+          column += 1
+          if column == columns { column = 0 }
+        }
       }
     case .taylor(let gradients):
-      for slot in values.indices {
-        scores[slot] = abs(values[slot].widened * gradients[range.lowerBound + slot])
+      gradients.withUnsafeBufferPointer { gradients in
+        for slot in values.indices {
+          scores[slot] = abs(values[slot].widened * gradients[range.lowerBound + slot])
+        }
       }
     case .supplied(let supplied):
-      _ = scores.update(fromContentsOf: supplied[range])
+      supplied.withUnsafeBufferPointer { supplied in
+        _ = scores.update(fromContentsOf: supplied[range])
+      }
     }
   }
 

@@ -38,27 +38,3 @@ enum ScoreInputValidation {
     }
   }
 }
-
-extension ElementScoring {
-  /// Calls `body` with the scoring of `metric` for a tensor whose inputs were validated,
-  /// `firstStep` being where the random stream starts.
-  static func with<R, E: Error>(
-    _ metric: ImportanceMetric, input: ScoreInput?, columns: Int, firstStep: Int = 0,
-    _ body: (ElementScoring) throws(E) -> R
-  ) throws(E) -> R {
-    switch metric {
-    case .l1Magnitude: return try body(ElementScoring(kind: .magnitude(squared: false)))
-    case .l2Magnitude, .taylorProxy: return try body(ElementScoring(kind: .magnitude(squared: true)))
-    case .random(let seed): return try body(ElementScoring(kind: .random(seed: seed, firstStep: firstStep)))
-    case .taylor, .wanda, .supplied:
-      let values = input?.values ?? []
-      return try values.withUnsafeBufferPointer { values throws(E) in
-        switch metric {
-        case .taylor: try body(ElementScoring(kind: .taylor(gradients: values)))
-        case .wanda: try body(ElementScoring(kind: .wanda(norms: values, columns: columns)))
-        default: try body(ElementScoring(kind: .supplied(values)))
-        }
-      }
-    }
-  }
-}
