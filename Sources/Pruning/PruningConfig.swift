@@ -52,7 +52,9 @@ public struct PruningConfig: Sendable, Hashable, Codable {
     if case .semiStructured(let keep, let group) = granularity {
       guard keep >= 1, keep < group else { throw .invalidPattern(keep: keep, group: group) }
       guard iterative == nil else { throw .iterativePattern(pattern: granularity.name) }
-      sparsity = Double(group - keep) / Double(group)
+      // (M − N) / M is below 1, but rounds to 1 for M near Int.max: stored as the largest
+      // Double below 1 then, so that it stays in range.
+      sparsity = min(Double(group - keep) / Double(group), (1.0).nextDown)
     }
     guard sparsity >= 0, sparsity < 1 else { throw .sparsityOutOfRange(sparsity) }
     guard minNonzero >= 0 else { throw .negativeMinNonzero(minNonzero) }
@@ -100,7 +102,8 @@ public struct PruningConfig: Sendable, Hashable, Codable {
       case .remaining: alreadyPruned + share(units - alreadyPruned)
       }
     guard unitSize > 0 else { return 0 }
-    let survivingUnits = (minNonzero + unitSize - 1) / unitSize
+    // ceil(minNonzero / unitSize), without the overflow of minNonzero + unitSize − 1.
+    let survivingUnits = minNonzero / unitSize + (minNonzero % unitSize == 0 ? 0 : 1)
     return max(0, min(requested, units - survivingUnits))
   }
 }

@@ -53,6 +53,16 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
   case unsupportedChannelMetric(metric: String)
   /// Tensors paired for channel pruning whose channel counts or ranks disagree.
   case channelMismatch(name: String, problem: String)
+  /// A count given by the caller (channels, mask elements) that is negative.
+  case negativeCount(what: String, count: Int)
+  /// A mask applied to, or read as, a shape whose element count differs from its own.
+  case maskMismatch(maskCount: Int, shape: [Int])
+  /// Counts of a sparsity report that cannot be: negative, or more nonzero than in all.
+  case inconsistentCounts(name: String, total: Int, nonzero: Int)
+  /// Rows or columns to keep that are out of range or not ascending.
+  case invalidIndices(name: String, problem: String)
+  /// Calibration inputs that are not a `[samples, features]` matrix.
+  case activationShape(name: String, shape: [Int])
 
   /// A one-line message naming what is wrong and where.
   public var description: String {
@@ -105,6 +115,16 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
       return "metric \(metric) cannot score channel groups: use l1, l2, taylor-proxy or random"
     case .channelMismatch(let name, let problem):
       return "tensor \"\(name)\": \(problem)"
+    case .negativeCount(let what, let count):
+      return "\(what) \(count) is negative"
+    case .maskMismatch(let maskCount, let shape):
+      return "a mask of \(maskCount) elements does not cover shape \(shape)"
+    case .inconsistentCounts(let name, let total, let nonzero):
+      return "tensor \"\(name)\": \(nonzero) nonzero of \(total) elements is impossible"
+    case .invalidIndices(let name, let problem):
+      return "tensor \"\(name)\": \(problem)"
+    case .activationShape(let name, let shape):
+      return "activations \"\(name)\" have shape \(shape): calibration inputs must be [samples, features]"
     }
   }
 }

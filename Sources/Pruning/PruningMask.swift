@@ -5,12 +5,22 @@
 public struct PruningMask: Sendable, Hashable {
   /// The number of elements the mask covers.
   public let count: Int
-  /// The packed bits.
-  var words: [UInt64]
+  /// The packed bits, for callers that apply or store masks themselves: element `i` is bit
+  /// `i % 64` of word `i / 64`, set for kept; (count + 63) / 64 words, bits past `count`
+  /// zero. Reading it shares the mask's storage: nothing is copied or widened (unlike
+  /// `floatValues`, 32 times the size).
+  public internal(set) var words: [UInt64]
 
   /// A mask of `count` elements, all kept or all pruned.
-  public init(count: Int, allKept: Bool) {
-    precondition(count >= 0, "negative mask size \(count)")
+  ///
+  /// - Throws: `PruningError.negativeCount` for a negative count.
+  public init(count: Int, allKept: Bool) throws(PruningError) {
+    guard count >= 0 else { throw .negativeCount(what: "mask size", count: count) }
+    self.init(uncheckedCount: count, allKept: allKept)
+  }
+
+  /// A mask of `count` ≥ 0 elements, all kept or all pruned.
+  init(uncheckedCount count: Int, allKept: Bool) {
     self.count = count
     self.words = Array(repeating: allKept ? .max : 0, count: (count + 63) / 64)
     clearTail()
@@ -18,7 +28,7 @@ public struct PruningMask: Sendable, Hashable {
 
   /// A mask from one Boolean per element, `true` for kept.
   public init(kept: [Bool]) {
-    self.init(count: kept.count, allKept: false)
+    self.init(uncheckedCount: kept.count, allKept: false)
     for (index, isKept) in kept.enumerated() where isKept {
       words[index >> 6] |= 1 << UInt64(index & 63)
     }
@@ -58,9 +68,12 @@ public struct PruningMask: Sendable, Hashable {
 
   /// Zeroes the elements of `tensor` that this mask prunes.
   ///
-  /// - Precondition: the mask covers exactly the tensor's elements.
-  public func apply(to tensor: inout WeightTensor) {
-    precondition(count == tensor.count, "mask of \(count) applied to \(tensor.count) elements")
+  /// - Throws: `PruningError.maskMismatch` unless the mask covers exactly the tensor's
+  ///   elements.
+  public func apply(to tensor: inout WeightTensor) throws(PruningError) {
+    guard count == tensor.count else {
+      throw .maskMismatch(maskCount: count, shape: tensor.shape)
+    }
     tensor.values.withUnsafeMutableBufferPointer { apply(to: $0) }
   }
 

@@ -86,7 +86,7 @@ struct UnitLayout {
   /// The element mask of a mask over rows, columns or blocks: a kept unit keeps all its
   /// elements.
   func elementMask(from kept: PruningMask) -> PruningMask {
-    var mask = PruningMask(count: rows * columns, allKept: false)
+    var mask = PruningMask(uncheckedCount: rows * columns, allKept: false)
     switch units {
     case .elements, .groups:
       return kept

@@ -57,8 +57,8 @@ extension CheckpointPruning {
           let (rows, columns) = (tensor.shape[0], tensor.shape[1])
           decisions.compacted[tensor.name] =
             pruner.config.granularity == .rows
-            ? KeptIndices(axis: .rows, indices: Compaction.keptRows(of: mask, rows: rows, columns: columns))
-            : KeptIndices(axis: .columns, indices: Compaction.keptColumns(of: mask, rows: rows, columns: columns))
+            ? KeptIndices(axis: .rows, indices: try Compaction.keptRows(of: mask, rows: rows, columns: columns))
+            : KeptIndices(axis: .columns, indices: try Compaction.keptColumns(of: mask, rows: rows, columns: columns))
         }
       }
     } catch let error as CommandLineError {

@@ -69,12 +69,12 @@ private struct MLP {
   }
 
   /// The MLP reduced to the channels `kept`.
-  func keeping(_ kept: [Int]) -> MLP {
+  func keeping(_ kept: [Int]) throws -> MLP {
     var copy = self
-    copy.up = up.keepingRows(kept)
-    copy.gate = gate.keepingRows(kept)
+    copy.up = try up.keepingRows(kept)
+    copy.gate = try gate.keepingRows(kept)
     copy.bias = kept.map { bias[$0] }
-    copy.down = down.keepingColumns(kept)
+    copy.down = try down.keepingColumns(kept)
     return copy
   }
 
@@ -120,10 +120,10 @@ private struct MLP {
     for metric in [ImportanceMetric.l1Magnitude, .l2Magnitude] {
       var t = try tensor(values, shape: shape.dimensions)
       let mask = try pruner(sparsity: 0.5, metric: metric, granularity: .rows).prune(&t)
-      let kept = Compaction.keptRows(of: mask, rows: shape.rows, columns: shape.columns)
+      let kept = try Compaction.keptRows(of: mask, rows: shape.rows, columns: shape.columns)
       #expect(kept == (0 ..< shape.rows).filter { mask[$0 * shape.columns] })
       #expect(kept.count == shape.rows - min(shape.rows / 2, shape.rows - 1))
-      let compact = t.keepingRows(kept)
+      let compact = try t.keepingRows(kept)
       #expect(compact.shape == [kept.count, shape.columns])
       #expect(compact.name == t.name)
       #expect(
@@ -149,9 +149,9 @@ private struct MLP {
     for metric in [ImportanceMetric.l1Magnitude, .l2Magnitude] {
       var t = try tensor(values, shape: shape.dimensions)
       let mask = try pruner(sparsity: 0.6, metric: metric, granularity: .columns).prune(&t)
-      let kept = Compaction.keptColumns(of: mask, rows: shape.rows, columns: shape.columns)
+      let kept = try Compaction.keptColumns(of: mask, rows: shape.rows, columns: shape.columns)
       #expect(kept == (0 ..< shape.columns).filter { mask[$0] })
-      let compact = t.keepingColumns(kept)
+      let compact = try t.keepingColumns(kept)
       #expect(compact.shape == [shape.rows, kept.count])
       #expect(
         compact.values
@@ -173,18 +173,18 @@ private struct MLP {
       false, true, false, false,
       false, false, false, true,
     ])
-    #expect(Compaction.keptRows(of: mask, rows: 3, columns: 4) == [1, 2])
-    #expect(Compaction.keptColumns(of: mask, rows: 3, columns: 4) == [1, 3])
+    #expect(try Compaction.keptRows(of: mask, rows: 3, columns: 4) == [1, 2])
+    #expect(try Compaction.keptColumns(of: mask, rows: 3, columns: 4) == [1, 3])
     let t = try tensor((0 ..< 12).map { Float($0) }, shape: [3, 4])
-    #expect(t.keepingRows([1, 2]).values == [4, 5, 6, 7, 8, 9, 10, 11])
-    #expect(t.keepingColumns([1, 3]).values == [1, 3, 5, 7, 9, 11])
-    #expect(t.keepingColumns([0, 1, 2, 3]) == t)
-    let none = t.keepingRows([])
+    #expect(try t.keepingRows([1, 2]).values == [4, 5, 6, 7, 8, 9, 10, 11])
+    #expect(try t.keepingColumns([1, 3]).values == [1, 3, 5, 7, 9, 11])
+    #expect(try t.keepingColumns([0, 1, 2, 3]) == t)
+    let none = try t.keepingRows([])
     #expect(none.shape == [0, 4] && none.values.isEmpty)
-    #expect(t.keepingColumns([]).shape == [3, 0])
-    let nothingKept = PruningMask(count: 12, allKept: false)
-    #expect(Compaction.keptRows(of: nothingKept, rows: 3, columns: 4).isEmpty)
-    #expect(Compaction.keptColumns(of: nothingKept, rows: 3, columns: 4).isEmpty)
+    #expect(try t.keepingColumns([]).shape == [3, 0])
+    let nothingKept = try PruningMask(count: 12, allKept: false)
+    #expect(try Compaction.keptRows(of: nothingKept, rows: 3, columns: 4).isEmpty)
+    #expect(try Compaction.keptColumns(of: nothingKept, rows: 3, columns: 4).isEmpty)
   }
 
   /// Raw copies move 2-byte elements (Float16, bfloat16) as they are, runs of columns and
@@ -290,7 +290,7 @@ private struct MLP {
       #expect(kept.count == channels - k, "sparsity \(sparsity) minNonzero \(minNonzero)")
       let referencePruned = ReferencePruning.prunedBySorting(scores.scores, k: k)
       #expect(kept == indices(where: referencePruned.map { !$0 }))
-      let compact = mlp.keeping(kept)
+      let compact = try mlp.keeping(kept)
       #expect(compact.up.shape == [kept.count, 16] && compact.down.shape == [9, kept.count])
       let zeroed = try mlp.zeroing(allBut: kept)
       for _ in 0 ..< 3 {

@@ -309,7 +309,7 @@ private final class CallCounter: Sendable {
       }
       #expect(throws: PruningError.shapeMismatch(name: "b", shape: [4], valueCount: 3)) {
         var three: [Float] = [1, 2, 3]
-        try pruneFollowing(p, &three, shape: [4], name: "b", cut)
+        _ = try pruneFollowing(p, &three, shape: [4], name: "b", cut)
       }
       // Ranked as Float, pruned as Float16: the cut's keys are not this tensor's.
       var halves = values.map { Float16($0) }

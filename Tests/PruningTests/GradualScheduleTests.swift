@@ -89,7 +89,7 @@ private let scheduleCases: [ScheduleCase] = [
     let schedule = try GradualSchedule(final: 0.8, startStep: 0, endStep: 10)
     var generator = SeededGenerator(seed: 8_500)
     var t = try tensor(generator.uniformFloats(1_000, in: 0.1 ... 1), shape: [40, 25])
-    var previous = PruningMask(count: 1_000, allKept: true)
+    var previous = try PruningMask(count: 1_000, allKept: true)
     for step in 0 ... 12 {
       let sparsity = schedule.sparsity(atStep: step)
       let config = try PruningConfig(sparsity: sparsity, iterative: .total)

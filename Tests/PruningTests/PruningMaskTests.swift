@@ -6,9 +6,9 @@ import TestSupport
 
 @Suite struct PruningMaskTests {
   @Test(arguments: [0, 1, 2, 63, 64, 65, 127, 128, 129, 1000, 45_000])
-  func oneBitPerElement(count: Int) {
-    #expect(PruningMask(count: count, allKept: true).words.count == (count + 63) / 64)
-    #expect(PruningMask(count: count, allKept: false).words.count == (count + 63) / 64)
+  func oneBitPerElement(count: Int) throws {
+    #expect(try PruningMask(count: count, allKept: true).words.count == (count + 63) / 64)
+    #expect(try PruningMask(count: count, allKept: false).words.count == (count + 63) / 64)
     let fromBooleans = PruningMask(kept: Array(repeating: true, count: count))
     #expect(fromBooleans.words.count == (count + 63) / 64)
   }
@@ -24,8 +24,8 @@ import TestSupport
   }
 
   @Test(arguments: [0, 1, 5, 63, 64, 65, 200])
-  func allKeptAndAllPruned(count: Int) {
-    let kept = PruningMask(count: count, allKept: true)
+  func allKeptAndAllPruned(count: Int) throws {
+    let kept = try PruningMask(count: count, allKept: true)
     #expect(kept.count == count)
     #expect(kept.keptCount == count)
     #expect(kept.prunedCount == 0)
@@ -36,7 +36,7 @@ import TestSupport
     #expect(kept == PruningMask(kept: Array(repeating: true, count: count)))
     if count % 64 != 0 { #expect(kept.words.last! >> UInt64(count % 64) == 0) }
 
-    let pruned = PruningMask(count: count, allKept: false)
+    let pruned = try PruningMask(count: count, allKept: false)
     #expect(pruned.keptCount == 0)
     #expect(pruned.prunedCount == count)
     #expect(pruned.density == (count == 0 ? 1 : 0))
@@ -79,7 +79,7 @@ import TestSupport
     let values: [Float] = [-1.5, 2, -0.0, 0x1p-131, .nan, -7, 8, -9, 10]
     var t = try tensor(values, shape: [3, 3])
     let mask = PruningMask(kept: [false, true, true, true, true, false, true, false, true])
-    mask.apply(to: &t)
+    try mask.apply(to: &t)
     let expected: [Float] = [0, 2, -0.0, 0x1p-131, .nan, 0, 8, 0, 10]
     #expect(t.values.map(\.bitPattern) == expected.map(\.bitPattern))
     #expect(t.values[0].sign == .plus)
@@ -92,14 +92,14 @@ import TestSupport
       var pruned = original
       let mask = try pruner(sparsity: 0.7, granularity: granularity).prune(&pruned)
       var applied = original
-      mask.apply(to: &applied)
+      try mask.apply(to: &applied)
       #expect(applied == pruned)
       #expect(pruned.values.indices.allSatisfy { (pruned.values[$0] == 0) == !mask[$0] })
     }
   }
 
-  @Test func setKeptSpansWords() {
-    var mask = PruningMask(count: 200, allKept: false)
+  @Test func setKeptSpansWords() throws {
+    var mask = try PruningMask(count: 200, allKept: false)
     mask.setKept(60 ..< 130)
     mask.setKept(192 ..< 200)
     mask.setKept(5 ..< 5)
@@ -107,13 +107,13 @@ import TestSupport
     #expect(mask.keptCount == 78)
   }
 
-  @Test func hashableOnContent() {
+  @Test func hashableOnContent() throws {
     let a = PruningMask(kept: [true, false, true])
     let b = PruningMask(kept: [true, false, true])
     let c = PruningMask(kept: [true, true, true])
     #expect(a == b)
     #expect(a.hashValue == b.hashValue)
     #expect(a != c)
-    #expect(PruningMask(count: 3, allKept: false) != PruningMask(count: 4, allKept: false))
+    #expect(try PruningMask(count: 3, allKept: false) != PruningMask(count: 4, allKept: false))
   }
 }

@@ -54,13 +54,13 @@ import TestSupport
     #expect(report.summary == "w [10, 100]: 700 of 1000 nonzero, sparsity 30.00%")
   }
 
-  @Test func reportFromCounts() {
-    let report = SparsityReport(name: "x", shape: [3], total: 3, nonzero: 1)
+  @Test func reportFromCounts() throws {
+    let report = try SparsityReport(name: "x", shape: [3], total: 3, nonzero: 1)
     #expect(report.sparsity == 2.0 / 3.0)
     #expect(report.zeroFraction == report.sparsity)
     #expect(report.density == 1 - report.sparsity)
     #expect(report.summary == "x [3]: 1 of 3 nonzero, sparsity 66.67%")
-    let empty = SparsityReport(name: "e", shape: [0], total: 0, nonzero: 0)
+    let empty = try SparsityReport(name: "e", shape: [0], total: 0, nonzero: 0)
     #expect(empty.sparsity == 0)
     #expect(empty.density == 1)
     #expect(empty.summary == "e [0]: 0 of 0 nonzero, sparsity 0.00%")

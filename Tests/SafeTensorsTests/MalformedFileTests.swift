@@ -16,6 +16,8 @@ struct MalformedFileTests {
     #expect(message.hasPrefix(path + ": "))
     #expect(!message.contains("\n"))
     #expect(error.path == path)
+    // Servers log `localizedDescription`: it is the message, not Foundation's generic text.
+    #expect((error as any Error).localizedDescription == message)
   }
 
   @Test("there are at least 30 kinds")

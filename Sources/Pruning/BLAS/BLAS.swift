@@ -19,14 +19,34 @@ enum BLAS {
   /// `openblas_set_num_threads` after Bonsai's first call.
   private static let singleThreaded: Void = openblas_set_num_threads(1)
 
+  /// The most elements one CBLAS call takes: its sizes are `Int32`.
+  static let maximumCallCount = Int(Int32.max)
+
   /// The norm of a strided view: `cblas_snrm2` (L2) or `cblas_sasum` (L1).
-  static func norm(_ vector: StridedVector, _ kind: NormKind) -> Float {
+  ///
+  /// A view longer than `pieceCount` (a row of more than 2³¹ − 1 weights) is split into
+  /// calls that fit, their results combined in Double: the L1 sums added, the L2 norms as
+  /// the root of the sum of their squares.
+  static func norm(
+    _ vector: StridedVector, _ kind: NormKind, pieceCount: Int = maximumCallCount
+  ) -> Float {
     _ = singleThreaded
-    let base = vector.buffer.baseAddress.map { $0 + vector.start }
-    switch kind {
-    case .l1: return cblas_sasum(Int32(vector.count), base, Int32(vector.stride))
-    case .l2: return cblas_snrm2(Int32(vector.count), base, Int32(vector.stride))
+    precondition(pieceCount >= 1 && pieceCount <= maximumCallCount)
+    let stride = Int32(vector.stride)
+    func piece(_ start: Int, _ count: Int) -> Float {
+      let base = vector.buffer.baseAddress.map { $0 + vector.start + start * vector.stride }
+      switch kind {
+      case .l1: return cblas_sasum(Int32(count), base, stride)
+      case .l2: return cblas_snrm2(Int32(count), base, stride)
+      }
     }
+    guard vector.count > pieceCount else { return piece(0, vector.count) }
+    var total = 0.0
+    for start in Swift.stride(from: 0, to: vector.count, by: pieceCount) {
+      let partial = Double(piece(start, min(pieceCount, vector.count - start)))
+      total += kind == .l1 ? partial : partial * partial
+    }
+    return Float(kind == .l1 ? total : total.squareRoot())
   }
 
   /// Adds the column sums of a row-major `rows × columns` block to `sums`:

@@ -31,14 +31,15 @@ public struct ChannelScores: Sendable {
   /// active processors).
   ///
   /// - Throws: `PruningError.unsupportedChannelMetric` for metrics that need per-tensor
-  ///   input (Taylor with gradients, Wanda, supplied scores).
+  ///   input (Taylor with gradients, Wanda, supplied scores); `.negativeCount` for a
+  ///   negative channel count.
   public init(channels: Int, config: PruningConfig, threadCount: Int? = nil)
     throws(PruningError)
   {
     guard Self.canScore(config.metric) else {
       throw .unsupportedChannelMetric(metric: config.metric.name)
     }
-    precondition(channels >= 0, "negative channel count \(channels)")
+    guard channels >= 0 else { throw .negativeCount(what: "channel count", count: channels) }
     self.config = config
     self.channels = channels
     self.threadCount = max(1, threadCount ?? Parallel.defaultThreadCount)
@@ -48,7 +49,8 @@ public struct ChannelScores: Sendable {
   /// Adds a producer: a `[channels, in]` matrix whose row i feeds channel i, or a
   /// `[channels]` bias, which follows the channels without scoring them.
   ///
-  /// - Throws: `PruningError.channelMismatch` for another shape, `.nonFiniteWeights`.
+  /// - Throws: `PruningError.channelMismatch` for another shape, `.shapeMismatch` when the
+  ///   shape does not hold the values, `.nonFiniteWeights`.
   public mutating func addProducer<Scalar: PrunableScalar>(
     _ values: Span<Scalar>, shape: [Int], name: String
   ) throws(PruningError) {
@@ -63,7 +65,8 @@ public struct ChannelScores: Sendable {
 
   /// Adds a consumer: an `[out, channels]` matrix whose column i reads channel i.
   ///
-  /// - Throws: `PruningError.channelMismatch` for another shape, `.nonFiniteWeights`.
+  /// - Throws: `PruningError.channelMismatch` for another shape, `.shapeMismatch` when the
+  ///   shape does not hold the values, `.nonFiniteWeights`.
   public mutating func addConsumer<Scalar: PrunableScalar>(
     _ values: Span<Scalar>, shape: [Int], name: String
   ) throws(PruningError) {
@@ -109,7 +112,7 @@ public struct ChannelScores: Sendable {
   private mutating func add<Scalar: PrunableScalar>(
     _ values: Span<Scalar>, shape: [Int], name: String, alongRows: Bool
   ) throws(PruningError) {
-    guard values.count == shape[0] * shape[1] else {
+    guard WeightTensor.elementCount(of: shape) == values.count else {
       throw .shapeMismatch(name: name, shape: shape, valueCount: values.count)
     }
     // Random scores need no norms, but corrupted weights are rejected all the same.

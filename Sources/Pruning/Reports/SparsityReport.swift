@@ -16,8 +16,17 @@ public struct SparsityReport: Sendable, Hashable, Codable {
   public let density: Double
 
   /// A report from counts.
-  public init(name: String, shape: [Int], total: Int, nonzero: Int) {
-    precondition(total >= 0 && nonzero >= 0 && nonzero <= total, "inconsistent counts")
+  ///
+  /// - Throws: `PruningError.inconsistentCounts` unless 0 ≤ nonzero ≤ total.
+  public init(name: String, shape: [Int], total: Int, nonzero: Int) throws(PruningError) {
+    guard total >= 0 && nonzero >= 0 && nonzero <= total else {
+      throw .inconsistentCounts(name: name, total: total, nonzero: nonzero)
+    }
+    self.init(counted: name, shape: shape, total: total, nonzero: nonzero)
+  }
+
+  /// A report from counts taken by this module, which are consistent.
+  private init(counted name: String, shape: [Int], total: Int, nonzero: Int) {
     self.name = name
     self.shape = shape
     self.total = total
@@ -34,7 +43,7 @@ public struct SparsityReport: Sendable, Hashable, Codable {
 
   /// The report of weights of any prunable type, counted where they lie.
   public init<Scalar: PrunableScalar>(name: String, shape: [Int], values: Span<Scalar>) {
-    self.init(name: name, shape: shape, total: values.count, nonzero: values.nonzeroCount)
+    self.init(counted: name, shape: shape, total: values.count, nonzero: values.nonzeroCount)
   }
 
   /// One line: `fc1.weight [512, 2048]: 524288 of 1048576 nonzero, sparsity 50.00%`.
@@ -84,10 +93,13 @@ public struct Percent: CustomStringConvertible, Sendable {
     self.fraction = fraction
   }
 
-  /// `50.00%`.
+  /// `50.00%`, `-0.51%`; `nan%`, `inf%` and beyond ±10¹⁴ % the plain Double.
   public var description: String {
-    let hundredths = Int((fraction * 10_000).rounded())
+    let scaled = (abs(fraction) * 10_000).rounded()
+    guard scaled < 1e18 else { return "\(fraction * 100)%" }
+    let hundredths = Int(scaled)
+    let sign = fraction < 0 && hundredths != 0 ? "-" : ""
     let fractional = String(hundredths % 100)
-    return "\(hundredths / 100).\(fractional.count == 1 ? "0" : "")\(fractional)%"
+    return "\(sign)\(hundredths / 100).\(fractional.count == 1 ? "0" : "")\(fractional)%"
   }
 }

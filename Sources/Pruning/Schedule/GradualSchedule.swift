@@ -40,15 +40,13 @@ public struct GradualSchedule: Sendable, Hashable, Codable {
   /// The sparsity to reach at `step`: exactly `initial` up to `startStep` (where the formula
   /// would round s_f + (s_i − s_f) to a neighbour of s_i), exactly `final` from `endStep`.
   public func sparsity(atStep step: Int) -> Double {
-    let progress: Double
-    if endStep == startStep {
-      progress = step >= endStep ? 1 : 0
-    } else {
-      progress = min(
-        1, max(0, (Double(step) - Double(startStep)) / (Double(endStep) - Double(startStep))))
-    }
-    guard progress > 0 else { return initial }
-    let remaining = 1 - progress
+    guard step < endStep else { return final }
+    guard step > startStep else { return initial }
+    // Differences of steps in order fit a UInt exactly, whatever their size; as Doubles the
+    // steps themselves would round together near Int.max.
+    let elapsed = UInt(bitPattern: step &- startStep)
+    let span = UInt(bitPattern: endStep &- startStep)
+    let remaining = 1 - Double(elapsed) / Double(span)
     return final + (initial - final) * (remaining * remaining * remaining)
   }
 }

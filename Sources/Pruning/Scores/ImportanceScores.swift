@@ -21,11 +21,11 @@ public struct ImportanceScores: Sendable, Hashable {
     return Double(atOrBelow) / Double(values.count)
   }
 
-  /// The `k` highest scores in descending order (all of them when `k` exceeds the count).
+  /// The `k` highest scores in descending order (all of them when `k` exceeds the count,
+  /// none when it is 0 or less).
   ///
   /// - Complexity: O(n + k log k): the k-th highest is selected, not sorted for.
   public func topK(_ k: Int) -> [Float] {
-    precondition(k >= 0, "topK of a negative count \(k)")
     let k = min(k, values.count)
     guard k > 0 else { return [] }
     let rank = values.count - k

@@ -5,14 +5,16 @@ public enum ActivationNorms {
   /// `ScoreInput.inputNorms`. Computed like column scores — squares summed in Double through
   /// `cblas_dgemv` — so the result does not depend on the thread count.
   ///
-  /// - Throws: `PruningError.shapeMismatch` when the shape is not 2-D or does not hold the
-  ///   values; `.nonFiniteWeights` (naming `name`) for NaN or ±Inf inputs.
+  /// - Throws: `PruningError.activationShape` when the shape is not 2-D,
+  ///   `.shapeMismatch` when it does not hold the values; `.nonFiniteWeights` (naming
+  ///   `name`) for NaN or ±Inf inputs.
   public static func columnNorms<Scalar: PrunableScalar>(
     of samples: Span<Scalar>, shape: [Int], name: String, threadCount: Int? = nil
   ) throws(PruningError) -> [Float] {
-    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0,
-      shape[0].multipliedReportingOverflow(by: shape[1]) == (samples.count, false)
-    else { throw .shapeMismatch(name: name, shape: shape, valueCount: samples.count) }
+    guard shape.count == 2 else { throw .activationShape(name: name, shape: shape) }
+    guard WeightTensor.elementCount(of: shape) == samples.count else {
+      throw .shapeMismatch(name: name, shape: shape, valueCount: samples.count)
+    }
     let threads = max(1, threadCount ?? Parallel.defaultThreadCount)
     return try CheckedNorms(
       rows: shape[0], columns: shape[1], kind: .l2, alongRows: false, name: name,

@@ -46,17 +46,18 @@ public enum RandomScores {
   }
 
   /// The per-element scores of `count` elements from `seed`: element `i` takes the score of
-  /// step `i + 1`.
+  /// step `i + 1`. A count of 0 or less gives no scores.
   public static func elementScores(seed: UInt64, count: Int) -> [Float] {
     var state = seed
-    return (0 ..< count).map { _ in
+    return (0 ..< max(0, count)).map { _ in
       state = step(state)
       return score(state)
     }
   }
 
-  /// The score of row or column `unit`: one step from `seed &+ unit`.
+  /// The score of row or column `unit`: one step from `seed &+ unit`, a negative unit
+  /// taken as its two's-complement bits (unit −1 is `seed &+ UInt64.max`).
   public static func unitScore(seed: UInt64, unit: Int) -> Float {
-    score(step(seed &+ UInt64(unit)))
+    score(step(seed &+ UInt64(bitPattern: Int64(unit))))
   }
 }
