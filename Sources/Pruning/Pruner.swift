@@ -20,7 +20,8 @@ public struct Pruner: Sendable, Hashable {
   /// How many threads one call may use (at least 1).
   public let threadCount: Int
 
-  /// A pruner for `config` using `threadCount` threads (default: the active processors).
+  /// A pruner for `config` using `threadCount` threads (default: the processors this
+  /// process may use: its CPU affinity mask, capped by its cgroup's CPU quota).
   public init(_ config: PruningConfig, threadCount: Int? = nil) {
     self.config = config
     self.threadCount = max(1, threadCount ?? Parallel.defaultThreadCount)

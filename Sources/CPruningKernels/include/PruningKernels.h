@@ -40,4 +40,8 @@ void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64
 void bonsai_widen_f32_portable(const float *values, size_t count, int absolute,
                                double *target);
 
+// The number of processors in the calling process's CPU affinity mask (`sched_getaffinity`),
+// or -1 when it cannot be read.
+int bonsai_affinity_count(void);
+
 #endif

@@ -28,7 +28,7 @@ public struct ChannelScores: Sendable {
   public let threadCount: Int
 
   /// Empty scores for `channels` channels, computed on `threadCount` threads (default: the
-  /// active processors).
+  /// processors this process may use).
   ///
   /// - Throws: `PruningError.unsupportedChannelMetric` for metrics that need per-tensor
   ///   input (Taylor with gradients, Wanda, supplied scores); `.negativeCount` for a

@@ -50,8 +50,9 @@ struct ChunkLayout {
 
 /// Runs independent tasks on a fixed number of threads.
 enum Parallel {
-  /// The number of threads Bonsai uses unless told otherwise: the active processor count.
-  static var defaultThreadCount: Int { System.activeProcessorCount }
+  /// The number of threads Bonsai uses unless told otherwise: the processors this process
+  /// may use (its affinity mask and cgroup CPU quota).
+  static var defaultThreadCount: Int { AvailableProcessors.count }
 
   /// Calls `body` once per worker with the tasks that worker owns (task `t` goes to worker
   /// `t % workers`); workers run concurrently, at most `threads` of them.
