@@ -69,21 +69,45 @@ public struct Pruner: Sendable, Hashable {
     _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil
   ) throws(PruningError) -> PruningMask {
     try values.withUnsafeMutableBufferPointer { values throws(PruningError) in
-      try Operation(pruner: self, shape: shape, name: name, input: input).runSpecialized(values)
+      try Operation(pruner: self, shape: shape, name: name, input: input, zeroing: true)
+        .runSpecialized(values)
     }
   }
 
-  /// Pruning as a `ScalarOperation`, so that the public generic entry runs specialised.
+  /// The mask that `prune(_:shape:name:input:)` would return, without changing the weights:
+  /// a dry run over `Float`, `Float16` or `BFloat16` weights read where they lie.
+  ///
+  /// - Throws: as `prune(_:shape:name:input:)`.
+  /// - Complexity: as pruning; extra memory the mask (n/8 bytes) and the selection's.
+  public func mask<Scalar: PrunableScalar>(
+    of values: Span<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil
+  ) throws(PruningError) -> PruningMask {
+    try values.withUnsafeBufferPointer { values throws(PruningError) in
+      // Never written: the operation is told not to zero.
+      try Operation(pruner: self, shape: shape, name: name, input: input, zeroing: false)
+        .runSpecialized(UnsafeMutableBufferPointer(mutating: values))
+    }
+  }
+
+  /// The mask that `prune(_:input:)` would return, without changing (or copying) `tensor`.
+  public func mask(of tensor: WeightTensor, input: ScoreInput? = nil)
+    throws(PruningError) -> PruningMask
+  {
+    try mask(of: tensor.values.span, shape: tensor.shape, name: tensor.name, input: input)
+  }
+
+  /// Pruning as a `ScalarOperation`, so that the public generic entries run specialised.
   private struct Operation: ScalarOperation {
     let pruner: Pruner
     let shape: [Int]
     let name: String
     let input: ScoreInput?
+    let zeroing: Bool
 
     func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
       throws(PruningError) -> PruningMask
     {
-      try pruner.prune(values, shape: shape, name: name, input: input)
+      try pruner.prune(values, shape: shape, name: name, input: input, zeroing: zeroing)
     }
   }
 
@@ -94,10 +118,11 @@ public struct Pruner: Sendable, Hashable {
   /// key, or its row's or column's norm, non-finite. Only then are they counted exactly (a
   /// huge finite weight can overflow a w² key or a sum; the count tells the two apart).
   /// Random and supplied scores never read the weights, and grouped selections keep no
-  /// count, so for them the weights are checked first.
+  /// count, so for them the weights are checked first. Without `zeroing` (a dry run) the
+  /// mask is decided and `values` never written.
   func prune<Scalar: PrunableScalar>(
     _ values: UnsafeMutableBufferPointer<Scalar>, shape: [Int], name: String,
-    input: ScoreInput?
+    input: ScoreInput?, zeroing: Bool = true
   ) throws(PruningError) -> PruningMask {
     guard config.scope != .global else {
       throw .scopeMismatch(scope: "global", call: "one tensor on its own; prune a model")
@@ -109,12 +134,18 @@ public struct Pruner: Sendable, Hashable {
     if !scoring.revealsNonFiniteWeights { try check.run() }
     switch layout.units {
     case .elements:
-      return try pruneElements(values, scoring: scoring, check: check)
+      return try pruneElements(values, scoring: scoring, check: check, zeroing: zeroing)
     case .groups(let size, let kept):
       if scoring.revealsNonFiniteWeights { try check.run() }
-      return pruneGroups(values, layout: layout, size: size, kept: kept, scoring: scoring)
+      let mask = groupMask(
+        UnsafeBufferPointer(values), layout: layout, size: size, kept: kept, scoring: scoring)
+      if zeroing { mask.apply(to: values, threads: threadCount) }
+      return mask
     case .rows, .columns, .blocks:
-      return try pruneUnits(values, layout: layout, scoring: scoring, check: check)
+      let mask = try unitMask(
+        UnsafeBufferPointer(values), layout: layout, scoring: scoring, check: check)
+      if zeroing { mask.apply(to: values, threads: threadCount) }
+      return mask
     }
   }
 
@@ -134,7 +165,7 @@ public struct Pruner: Sendable, Hashable {
   /// Magnitude keys of a first round come straight from the weights' bits.
   private func pruneElements<Scalar: PrunableScalar>(
     _ values: UnsafeMutableBufferPointer<Scalar>, scoring: ElementScoring,
-    check: FiniteCheck<Scalar>
+    check: FiniteCheck<Scalar>, zeroing: Bool
   ) throws(PruningError) -> PruningMask {
     let readable = UnsafeBufferPointer(values)
     let zerosFirst = config.iterative != nil
@@ -144,51 +175,49 @@ public struct Pruner: Sendable, Hashable {
     let detecting = scoring.revealsNonFiniteWeights ? check : nil
     if !zerosFirst, case .magnitude(let squared) = scoring.kind {
       let keys = MagnitudeKeys(values: readable, squared: squared)
-      return try selectAndZero(values, k: k, keys: keys, check: detecting)
+      return try selectAndZero(values, k: k, keys: keys, check: detecting, zeroing: zeroing)
     }
     let keys = ElementScoreKeys(values: readable, scoring: scoring, zerosFirst: zerosFirst)
-    return try selectAndZero(values, k: k, keys: keys, check: detecting)
+    return try selectAndZero(values, k: k, keys: keys, check: detecting, zeroing: zeroing)
   }
 
-  /// Selects the k lowest keys and zeroes the rest in the mask pass. `check` runs unless the
-  /// selection saw no key of a non-finite score.
+  /// Selects the k lowest keys and, with `zeroing`, zeroes the rest in the mask pass.
+  /// `check` runs unless the selection saw no key of a non-finite score.
   private func selectAndZero<Scalar: PrunableScalar, Keys: KeySource>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys, check: FiniteCheck<Scalar>?
+    _ values: UnsafeMutableBufferPointer<Scalar>, k: Int, keys: Keys, check: FiniteCheck<Scalar>?,
+    zeroing: Bool
   ) throws(PruningError) -> PruningMask {
     let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
     if let check, cut.nonFiniteKeys != 0 { try check.run() }
+    guard zeroing else { return cut.mask(of: keys, threads: threadCount) }
     return cut.mask(of: keys, threads: threadCount) { start, kept in
       PruningMask.zero(values, from: start, keeping: kept)
     }
   }
 
-  /// N:M patterns (`kept` of every `size`) and per-row ranking (`kept` nil: the count of
-  /// `PruningConfig` per row, zeros of an earlier round counted per row).
-  private func pruneGroups<Scalar: PrunableScalar>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, layout: UnitLayout, size: Int, kept: Int?,
+  /// The mask of N:M patterns (`kept` of every `size`) and per-row ranking (`kept` nil: the
+  /// count of `PruningConfig` per row, zeros of an earlier round counted per row).
+  private func groupMask<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, layout: UnitLayout, size: Int, kept: Int?,
     scoring: ElementScoring
   ) -> PruningMask {
     let zerosFirst = config.iterative != nil && kept == nil
-    let keys = ElementScoreKeys(
-      values: UnsafeBufferPointer(values), scoring: scoring, zerosFirst: zerosFirst)
-    let mask = GroupedSelection.mask(
+    let keys = ElementScoreKeys(values: values, scoring: scoring, zerosFirst: zerosFirst)
+    return GroupedSelection.mask(
       of: keys, rows: layout.rows, columns: layout.columns, groupSize: size,
       countingZeros: zerosFirst, threads: threadCount
     ) { zeros in
       if let kept { return size - kept }
       return config.prunedUnitCount(units: size, unitSize: layout.rows, alreadyPruned: zeros)
     }
-    mask.apply(to: values, threads: threadCount)
-    return mask
   }
 
-  /// Rows, columns and blocks: one score per unit, the k lowest units selected, their
-  /// elements zeroed. Units of an earlier round (all zero) rank first when iterating.
-  private func pruneUnits<Scalar: PrunableScalar>(
-    _ values: UnsafeMutableBufferPointer<Scalar>, layout: UnitLayout, scoring: ElementScoring,
+  /// The mask of rows, columns and blocks: one score per unit, the k lowest units selected.
+  /// Units of an earlier round (all zero) rank first when iterating.
+  private func unitMask<Scalar: PrunableScalar>(
+    _ readable: UnsafeBufferPointer<Scalar>, layout: UnitLayout, scoring: ElementScoring,
     check: FiniteCheck<Scalar>
   ) throws(PruningError) -> PruningMask {
-    let readable = UnsafeBufferPointer(values)
     var scores = UnitScores.scores(
       of: readable, layout: layout, metric: config.metric, scoring: scoring,
       threads: threadCount)
@@ -208,9 +237,7 @@ public struct Pruner: Sendable, Hashable {
       return LowestKSelection.cut(keys, pruning: k, threads: threadCount)
         .mask(of: keys, threads: threadCount)
     }
-    let mask = layout.elementMask(from: unitMask)
-    mask.apply(to: values, threads: threadCount)
-    return mask
+    return layout.elementMask(from: unitMask)
   }
 }
 

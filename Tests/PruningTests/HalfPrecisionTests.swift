@@ -6,16 +6,26 @@ import TestSupport
 @testable import Pruning
 
 /// Prunes `values` of any prunable type and, separately, their Float widening; checks that
-/// both give the same mask and that every kept element is bit-identical.
+/// both give the same mask and that every kept element is bit-identical. The dry run and
+/// the importance scores of the narrow values, read where they lie, are those of the
+/// widened tensor, and change nothing.
 private func expectSameAsWidened<Scalar: PrunableScalar>(
   _ values: [Scalar], shape: [Int], pruner p: Pruner,
   sourceLocation: SourceLocation = #_sourceLocation
 ) throws where Scalar.Bits: Equatable {
+  let widened = try tensor(values.map(\.widened), shape: shape)
+  #expect(
+    try p.importanceScores(of: values.span, shape: shape, name: "t")
+      == p.importanceScores(of: widened), sourceLocation: sourceLocation)
+  let dryRun = try p.mask(of: values.span, shape: shape, name: "t")
+  #expect(try p.mask(of: widened) == dryRun, sourceLocation: sourceLocation)
   var narrow = values
   let mask = try pruneSpan(p, &narrow, shape: shape)
-  var wide = try tensor(values.map(\.widened), shape: shape)
+  var wide = widened
   let wideMask = try p.prune(&wide)
   #expect(mask == wideMask, "\(p.config)", sourceLocation: sourceLocation)
+  #expect(dryRun == mask, sourceLocation: sourceLocation)
+  #expect(widened.values == values.map(\.widened), sourceLocation: sourceLocation)
   let bits = { (x: Scalar) in withUnsafeBytes(of: x) { $0.load(as: Scalar.Bits.self) } }
   let wrong = values.indices.filter { index in
     bits(narrow[index]) != (mask[index] ? bits(values[index]) : 0)
@@ -54,6 +64,25 @@ private func expectSameAsWidened<Scalar: PrunableScalar>(
           sparsity: sparsity, metric: metric, granularity: granularity, threads: 2)
         try expectSameAsWidened(values, shape: [rows, columns], pruner: p)
       }
+    }
+  }
+
+  /// N:M, per-row and block pruning of narrow weights, their dry runs and their scores
+  /// follow the widened copy too.
+  @Test func groupedAndBlockPruningMatchTheWidenedCopy() throws {
+    var generator = SeededGenerator(seed: 17_005)
+    let values = generator.uniformFloats(24 * 16, in: -4 ... 4)
+    let configs = [
+      try PruningConfig.semiStructured(keep: 2, of: 4),
+      try PruningConfig(sparsity: 0.5, scope: .perRow, iterative: .total),
+      try PruningConfig(
+        sparsity: 0.4, metric: .l2Magnitude,
+        granularity: .blocks(BlockShape(rows: 2, columns: 3, pooling: .max))),
+    ]
+    for config in configs {
+      let p = Pruner(config, threadCount: 2)
+      try expectSameAsWidened(values.map { BFloat16($0) }, shape: [24, 16], pruner: p)
+      try expectSameAsWidened(values.map { Float16($0) }, shape: [24, 16], pruner: p)
     }
   }
 

@@ -52,34 +52,59 @@ extension Pruner {
   public func importanceScores(of tensor: WeightTensor, input: ScoreInput? = nil)
     throws(PruningError) -> ImportanceScores
   {
+    try importanceScores(
+      of: tensor.values.span, shape: tensor.shape, name: tensor.name, input: input)
+  }
+
+  /// The scores of the units of `Float`, `Float16` or `BFloat16` weights read where they lie
+  /// (a tensor of a memory-mapped checkpoint, say), with the threshold: as
+  /// `importanceScores(of:input:)`.
+  ///
+  /// - Parameters:
+  ///   - values: the weights, row-major; only read.
+  ///   - shape: their shape; its product must equal `values.count`.
+  ///   - name: the tensor's name, for error messages.
+  ///   - input: what the metric needs besides the weights, or nil.
+  public func importanceScores<Scalar: PrunableScalar>(
+    of values: Span<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil
+  ) throws(PruningError) -> ImportanceScores {
     let layout = try checkedLayout(
-      shape: tensor.shape, valueCount: tensor.count, name: tensor.name, input: input)
-    let values = try tensor.values.withUnsafeBufferPointer { values throws(PruningError) in
-      try NonFiniteCount.check(values, name: tensor.name, threads: threadCount)
-      return unitScores(
-        values, layout: layout,
-        scoring: ElementScoring(config.metric, input: input, columns: layout.columns))
+      shape: shape, valueCount: values.count, name: name, input: input)
+    let scoring = ElementScoring(config.metric, input: input, columns: layout.columns)
+    let scores = try values.withUnsafeBufferPointer { values throws(PruningError) in
+      // Only read.
+      try Scoring(pruner: self, layout: layout, scoring: scoring, name: name)
+        .runSpecialized(UnsafeMutableBufferPointer(mutating: values))
     }
     return ImportanceScores(
-      values: values, threshold: threshold(of: values, layout: layout),
+      values: scores, threshold: threshold(of: scores, layout: layout),
       metric: config.metric, granularity: config.granularity)
   }
 
   /// The score of every unit, materialised (pruning itself never materialises element
-  /// scores).
-  private func unitScores(
-    _ values: UnsafeBufferPointer<Float>, layout: UnitLayout, scoring: ElementScoring
-  ) -> [Float] {
-    switch layout.units {
-    case .elements, .groups:
-      [Float](unsafeUninitializedCapacity: values.count) { scores, initialized in
-        scoring.scores(of: values, at: 0 ..< values.count, into: scores)
-        initialized = values.count
+  /// scores), after checking the weights are finite; run specialised for their type.
+  private struct Scoring: ScalarOperation {
+    let pruner: Pruner
+    let layout: UnitLayout
+    let scoring: ElementScoring
+    let name: String
+
+    func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>)
+      throws(PruningError) -> [Float]
+    {
+      let values = UnsafeBufferPointer(values)
+      try NonFiniteCount.check(values, name: name, threads: pruner.threadCount)
+      switch layout.units {
+      case .elements, .groups:
+        return [Float](unsafeUninitializedCapacity: values.count) { scores, initialized in
+          scoring.scores(of: values, at: 0 ..< values.count, into: scores)
+          initialized = values.count
+        }
+      case .rows, .columns, .blocks:
+        return UnitScores.scores(
+          of: values, layout: layout, metric: pruner.config.metric, scoring: scoring,
+          threads: pruner.threadCount)
       }
-    case .rows, .columns, .blocks:
-      UnitScores.scores(
-        of: values, layout: layout, metric: config.metric, scoring: scoring,
-        threads: threadCount)
     }
   }
 
