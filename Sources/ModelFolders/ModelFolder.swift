@@ -1,0 +1,140 @@
+import SafeTensors
+
+/// A Hugging Face model folder, opened and checked: its safetensors weights (one
+/// `model.safetensors`, or shards listed by `model.safetensors.index.json`), its
+/// `config.json`, and every other file and sub-folder (tokenizer files, README,
+/// `1_Pooling/…`), which a pruned copy carries over byte for byte.
+///
+/// Which files are the weights:
+/// - one `*.safetensors.index.json`: the shards its `weight_map` names; every tensor of
+///   every shard must be listed, under that shard, and each only once;
+/// - otherwise one `*.safetensors` file (usually `model.safetensors`).
+///
+/// Every other top-level entry is carried over, except weights of other formats
+/// (`pytorch_model*.bin`, `tf_model*.h5`, `flax_model*.msgpack`, `*.gguf` and their indexes,
+/// which would still hold the unpruned weights: see ``skippedEntries``) and the `.git` and
+/// `.cache` folders of a cloned or downloaded repository. Symbolic links are followed, so a
+/// Hugging Face cache snapshot (a folder of links to blobs) reads like any folder.
+public struct ModelFolder: Sendable {
+  /// The folder's path, as given.
+  public let path: String
+  /// The weights.
+  public let checkpoint: ShardedCheckpoint
+  /// The index, for a sharded folder.
+  public let index: ShardIndex?
+  /// The parsed `config.json`, when the folder has one.
+  public let config: ModelConfig?
+  /// The top-level entries carried over as they are, `config.json` included, sorted.
+  public let otherEntries: [String]
+  /// The top-level entries left out of a pruned copy, sorted.
+  public let skippedEntries: [String]
+
+  /// The name of the file transformers reads a model's configuration from.
+  public static let configName = "config.json"
+
+  /// Opens the model folder at `path`, reads its index and maps every shard.
+  ///
+  /// - Throws: ``ModelFolderError`` for a folder without safetensors weights (naming the
+  ///   weight files of other formats it holds), an index that is not valid JSON or names a
+  ///   missing shard, a tensor in two shards, a shard holding tensors the index does not
+  ///   map to it, a shard that is not a valid safetensors file, or an invalid `config.json`.
+  public init(path: String) throws(ModelFolderError) {
+    let names = try FolderCalls.entries(of: path)
+    let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
+    let files = names.filter { $0.hasSuffix(".safetensors") && FolderCalls.kind(of: Self.join(path, $0)) == .file }
+    let index: ShardIndex?
+    let weightNames: [String]
+    switch (indexes.count, files.count) {
+    case (1, _):
+      let indexPath = Self.join(path, indexes[0])
+      let parsed = try ShardIndex(
+        bytes: try FolderCalls.contents(of: indexPath), fileName: indexes[0], path: indexPath)
+      index = parsed
+      weightNames = parsed.shardNames
+    case (0, 1):
+      index = nil
+      weightNames = files
+    case (0, 0):
+      throw .noSafeTensors(path: path, found: names.filter(Self.isWeightsFile))
+    default:
+      throw .ambiguousWeights(path: path, candidates: indexes.isEmpty ? files : indexes)
+    }
+    var shards = [ShardedCheckpoint.Shard]()
+    for name in weightNames {
+      let shardPath = Self.join(path, name)
+      if let index, FolderCalls.kind(of: shardPath) == .missing {
+        let tensor = index.weightMap.filter { $0.value == name }.keys.sorted().first ?? ""
+        throw .missingShard(index: Self.join(path, index.fileName), tensor: tensor, shard: name)
+      }
+      do {
+        shards.append(ShardedCheckpoint.Shard(name: name, file: try SafeTensorsFile(path: shardPath)))
+      } catch {
+        throw .unreadableShard(error)
+      }
+    }
+    let checkpoint = try ShardedCheckpoint(shards)
+    if let index { try Self.check(checkpoint, against: index, folder: path) }
+
+    var config: ModelConfig?
+    if names.contains(Self.configName) {
+      let configPath = Self.join(path, Self.configName)
+      config = try ModelConfig(bytes: try FolderCalls.contents(of: configPath), path: configPath)
+    }
+    let weights = Set(weightNames + indexes)
+    let others = names.filter { !weights.contains($0) }
+    self.path = path
+    self.checkpoint = checkpoint
+    self.index = index
+    self.config = config
+    otherEntries = others.filter { !Self.isSkipped($0) }
+    skippedEntries = others.filter(Self.isSkipped)
+  }
+
+  /// Whether `path` names a folder (following symbolic links).
+  public static func isFolder(_ path: String) -> Bool {
+    FolderCalls.kind(of: path) == .folder
+  }
+
+  /// `name` inside `folder`.
+  static func join(_ folder: String, _ name: String) -> String {
+    folder.hasSuffix("/") ? folder + name : folder + "/" + name
+  }
+
+  /// Checks that the index maps every tensor of every shard to that shard, and only those.
+  private static func check(_ checkpoint: ShardedCheckpoint, against index: ShardIndex, folder: String)
+    throws(ModelFolderError)
+  {
+    let indexPath = join(folder, index.fileName)
+    for shard in checkpoint.shards {
+      for tensor in shard.file.tensors where index.weightMap[tensor.name] != shard.name {
+        throw .unlistedTensor(
+          shard: join(folder, shard.name), tensor: tensor.name, index: indexPath,
+          listedShard: index.weightMap[tensor.name])
+      }
+    }
+    for (tensor, shard) in index.weightMap.sorted(by: { $0.key < $1.key })
+    where checkpoint.tensor(named: tensor) == nil {
+      throw .tensorNotInShard(index: indexPath, tensor: tensor, shard: shard)
+    }
+  }
+
+  /// Weights in another format that transformers or llama.cpp would load instead of, or
+  /// beside, the safetensors ones: a pruned copy leaves them out.
+  private static func isOtherFormatWeights(_ name: String) -> Bool {
+    let prefixes = ["pytorch_model", "tf_model", "flax_model"]
+    let suffixes = [".bin", ".h5", ".msgpack", ".bin.index.json", ".h5.index.json", ".msgpack.index.json"]
+    return name.hasSuffix(".gguf")
+      || prefixes.contains { name.hasPrefix($0) } && suffixes.contains { name.hasSuffix($0) }
+  }
+
+  /// Files that may hold weights, named when a folder has no safetensors ones.
+  private static func isWeightsFile(_ name: String) -> Bool {
+    isOtherFormatWeights(name) || [".pt", ".pth", ".ckpt", ".bin"].contains { name.hasSuffix($0) }
+  }
+
+  /// Whether a top-level entry is left out of a pruned copy: weights of another format, a
+  /// repository's `.git` or download `.cache`.
+  private static func isSkipped(_ name: String) -> Bool {
+    name == ".git" || name == ".cache" || isOtherFormatWeights(name)
+  }
+}
