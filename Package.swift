@@ -34,11 +34,11 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
-    .target(name: "TestSupport", path: "Sources/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Sources/TestSupport"),
     .testTarget(name: "PruningTests", dependencies: ["Pruning", "CPruningKernels", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "TestSupport"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

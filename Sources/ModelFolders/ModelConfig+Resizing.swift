@@ -44,13 +44,13 @@ extension ModelConfig {
       for tensor in tensors where tensor.before != tensor.after {
         for axis in tensor.before.indices
         where tensor.before[axis] == value && tensor.after[axis] != value {
-          changedAxes.insert(PatternAxis(pattern: NamePattern(tensor.name), axis: axis))
+          changedAxes.insert(PatternAxis(pattern: NamePattern(tensor.name).text, axis: axis))
         }
       }
       guard !changedAxes.isEmpty else { continue }
       var sites = [Int: [String]]()
       for tensor in tensors {
-        let pattern = NamePattern(tensor.name)
+        let pattern = NamePattern(tensor.name).text
         for axis in tensor.before.indices
         where tensor.before[axis] == value
           && changedAxes.contains(PatternAxis(pattern: pattern, axis: axis))
@@ -69,7 +69,8 @@ extension ModelConfig {
 
   /// An axis of the tensors of one name pattern.
   private struct PatternAxis: Hashable {
-    let pattern: NamePattern
+    /// The pattern's text: tensors of every layer share it.
+    let pattern: String
     let axis: Int
   }
 
