@@ -188,10 +188,12 @@ with tempfile.TemporaryDirectory() as folder:
         check(entries[name]["score_source"].startswith("activations"), f"wanda/{name}: source")
 
     output, _ = prune_with("global", "--scope", "global", "--sparsity", "0.6")
-    union = np.concatenate([np.abs(weights[name]).ravel() for name in selected_names])
+    # A global ranking takes its tensors in name order (UTF-8 bytes), whatever the file order.
+    ranked_names = sorted(selected_names, key=lambda name: name.encode())
+    union = np.concatenate([np.abs(weights[name]).ravel() for name in ranked_names])
     keep = expected_mask(union, int(np.floor(0.6 * union.size)))
     start = 0
-    for name in selected_names:
+    for name in ranked_names:
         size = weights[name].size
         pruned_as(name, output, keep[start:start + size].reshape(weights[name].shape), "global")
         start += size
