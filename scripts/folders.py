@@ -17,36 +17,16 @@ Checks that
 """
 import json
 import os
-import shutil
 import struct
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 
-BONSAI = sys.argv[1]
+from checks import check, finish, run
+
 PAIR = r"(.*)\.mlp\.(up|gate)_proj\.weight->$1.mlp.down_proj.weight"
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    global passes
-    if condition:
-        passes += 1
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}", file=sys.stderr)
-
-
-def run(*args):
-    result = subprocess.run([BONSAI, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"bonsai {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-    return result.stdout
 
 
 def model_tensors(rng, layers=4, hidden=16, intermediate=48, vocabulary=32):
@@ -226,5 +206,4 @@ with tempfile.TemporaryDirectory() as work:
     check_null_metadata(work)
     check_transformers(work)
 
-print(f"folders: {passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish("folders")

@@ -1,8 +1,9 @@
-// The only file of this module that calls into the C library: listing, copying, renaming
-// and removing files and folders. Each wrapper reports failure as a `ModelFolderError.io`
+// The only file of this module that calls into the C library (or Foundation's file
+// manager): listing, copying, renaming and removing files and folders. Each wrapper reports failure as a `ModelFolderError.io`
 // naming the path and the action, with the C `errno`.
 
 import CAtomicRename
+import Foundation
 
 #if canImport(Glibc)
   import Glibc
@@ -41,21 +42,15 @@ enum FolderCalls {
     return (UInt(status.st_dev), UInt(status.st_ino))
   }
 
-  /// The names in a folder, sorted, without `.` and `..`. The corresponding C functions are
-  /// `opendir`, `readdir` and `closedir`.
+  /// The names in a folder, sorted, without `.` and `..`.
   static func entries(of path: String) throws(ModelFolderError) -> [String] {
-    guard let directory = opendir(path) else {
-      throw .cannotList(path: path, errno: errno)
+    do {
+      return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    } catch {
+      let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+      let code = underlying?.domain == NSPOSIXErrorDomain ? underlying?.code : nil
+      throw .cannotList(path: path, errno: code.map(Int32.init) ?? EIO)
     }
-    defer { closedir(directory) }
-    var names = [String]()
-    while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-      }
-      if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
   }
 
   /// The whole content of a small file (an index, a config). The corresponding C functions

@@ -51,13 +51,14 @@ struct FolderPruning {
   /// Prunes the folder into `output`.
   func run(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
     try checkPaths()
-    job.removeLeftovers(of: output)
     let target: FolderOutput
     do {
       target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: job.syncsToDisk)
     } catch {
       throw .failure("\(error)")
     }
+    // Its own temporary folder is not a leftover: this process runs.
+    job.removeLeftovers(of: target.destination)
     var sizeChanges = [ModelConfig.SizeChange]()
     let tensors = try job.stream(
       folder.checkpoint, plan: plan, to: { target.path(of: $0.name) },

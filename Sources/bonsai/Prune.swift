@@ -43,10 +43,10 @@ extension Bonsai {
     @Option(help: "Do not prune the tensors whose names match this regular expression (repeatable).")
     var exclude: [String] = []
 
-    @Option(help: "Gradients for --metric taylor: a safetensors file with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
+    @Option(help: "Gradients for --metric taylor: a safetensors file (or a folder of shards) with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
     var gradients: String?
 
-    @Option(help: "Activations for --metric wanda: a safetensors file holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
+    @Option(help: "Activations for --metric wanda: a safetensors file (or a folder of shards) holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
     var activations: String?
 
     @Flag(help: "Remove pruned rows or columns instead of zeroing them: the tensors shrink, and the report lists the kept indices. Needs --granularity rows or columns, or --pair.")

@@ -80,6 +80,39 @@ struct FolderCommandTests {
     }
   }
 
+  @Test("activations given as a sharded folder, covering tensors of any shard, as from one file")
+  func activationsFolder() throws {
+    let directory = try TemporaryDirectory()
+    let fixture = ModelFolderFixture()
+    try fixture.writeFolder(directory.file("m"), shards: 3)
+    try activations(fixture, to: directory.file("norms.safetensors"))
+    let norms = try SafeTensorsFile(path: directory.file("norms.safetensors"))
+    let folder = directory.file("norms")
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+    var weightMap = [String: String]()
+    for (index, part) in [norms.tensors.filter { $0.name.contains("mlp") }, norms.tensors.filter { !$0.name.contains("mlp") }].enumerated() {
+      let name = "norms-\(index).safetensors"
+      try writeCheckpoint(
+        "\(folder)/\(name)",
+        floats: part.map { info in
+          (info.name, info.shape, norms.withBytes(of: info) { Array($0.bindMemory(to: Float.self)) })
+        })
+      for info in part { weightMap[info.name] = name }
+    }
+    let index = try JSONSerialization.data(withJSONObject: ["metadata": [:], "weight_map": weightMap])
+    try index.write(to: URL(fileURLWithPath: folder + "/model.safetensors.index.json"))
+    for (source, output) in [("norms.safetensors", "from-file"), ("norms", "from-folder")] {
+      try bonsai([
+        "prune", directory.file("m"), "-o", directory.file(output), "--quiet", "--metric", "wanda",
+        "--activations", directory.file(source),
+      ])
+    }
+    let fromFile = try tensors(directory.file("from-file"))
+    let fromFolder = try tensors(directory.file("from-folder"))
+    #expect(fromFile.count == fixture.tensors.count)
+    #expect(fromFile.allSatisfy { name, tensor in fromFolder[name]?.1 == tensor.1 })
+  }
+
   @Test("the output folder: same shards and order, new total_size, config resized, the rest copied")
   func outputFolder() throws {
     let directory = try TemporaryDirectory()
