@@ -3,10 +3,6 @@ import SafeTensors
 import Testing
 import TestSupport
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A folder run killed at any point: the output folder is absent or the previous complete
 /// one, never a partial one, and the next run removes what the killed one left.
 @Suite("faults mid-write: model folders", .serialized)
@@ -66,14 +62,7 @@ struct FolderFaultTests {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: false)
         for (name, data) in complete { try data.write(to: URL(fileURLWithPath: "\(output)/\(name)")) }
       }
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: BonsaiProcess.binary)
-      process.arguments = arguments
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      usleep(useconds_t(duration * fraction * 1_000_000))
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
+      try BonsaiProcess.runKilled(arguments, after: duration * fraction)
       if try directory.entries().contains(where: { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }) {
         killsMidWrite += 1
       }
