@@ -55,6 +55,10 @@ public final class FolderOutput {
         break
       } catch .io(_, _, EEXIST) where attempts < 16 {
         attempts += 1
+      } catch .io(_, _, let code) {
+        throw .io(path: trimmed, action: "create a temporary folder beside it", errno: code)
+      } catch {
+        throw error
       }
     }
     self.destination = trimmed

@@ -7,7 +7,8 @@ import SafeTensors
 ///
 /// Which files are the weights:
 /// - one `*.safetensors.index.json`: the shards its `weight_map` names; every tensor of
-///   every shard must be listed, under that shard, and each only once;
+///   every shard must be listed, under that shard, and each only once (a `model.safetensors`
+///   beside `model.safetensors.index.json` is ambiguous: transformers would load it first);
 /// - otherwise one `*.safetensors` file (usually `model.safetensors`).
 ///
 /// Every other top-level entry is carried over, except weights of other formats
@@ -46,6 +47,11 @@ public struct ModelFolder: Sendable {
     let weightNames: [String]
     switch (indexes.count, files.count) {
     case (1, _):
+      // transformers loads `model.safetensors` before the shards its index lists.
+      let unsharded = String(indexes[0].dropLast(".index.json".count))
+      if files.contains(unsharded) {
+        throw .ambiguousWeights(path: path, candidates: [unsharded, indexes[0]])
+      }
       let indexPath = Self.join(path, indexes[0])
       let parsed = try ShardIndex(
         bytes: try FolderCalls.contents(of: indexPath), fileName: indexes[0], path: indexPath)

@@ -49,8 +49,8 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
         + "shards with model.safetensors.index.json: convert with transformers, "
         + "AutoModel.from_pretrained(DIR).save_pretrained(NEWDIR, safe_serialization=True)"
     case .ambiguousWeights(let path, let candidates):
-      return "\(path): cannot tell which are the weights: \(candidates.joined(separator: ", "))"
-        + " and no single model.safetensors.index.json lists them"
+      return "\(path): cannot tell which are the weights: \(candidates.joined(separator: " or "))"
+        + "; keep one model.safetensors, or shards and their index"
     case .unreadableShard(let error):
       return "\(error)"
     case .invalidIndex(let path, let problem):

@@ -46,6 +46,15 @@ struct FolderOutputTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: destination) == ["new.txt"])
   }
 
+  @Test("a destination whose folder does not exist: the error names the destination")
+  func missingParent() throws {
+    let directory = try TemporaryDirectory()
+    let destination = directory.file("absent/out")
+    #expect(throws: ModelFolderError.io(path: destination, action: "create a temporary folder beside it", errno: ENOENT)) {
+      _ = try FolderOutput(destination: destination, replacing: false, syncsToDisk: false)
+    }
+  }
+
   @Test("abandoned or released: nothing left, the destination untouched")
   func abandon() throws {
     let directory = try TemporaryDirectory()

@@ -161,6 +161,16 @@ struct ModelFolderTests {
       path: directory.path, candidates: ["a.safetensors", "b.safetensors"]))
   }
 
+  @Test("model.safetensors beside a sharded index: ambiguous, transformers would load it first")
+  func unshardedBesideIndex() throws {
+    let directory = try TemporaryDirectory()
+    let fixture = ModelFolderFixture()
+    try fixture.writeFolder(directory.path, shards: 2)
+    try fixture.writeFile(directory.file("model.safetensors"))
+    #expect(openingError(directory.path) == .ambiguousWeights(
+      path: directory.path, candidates: ["model.safetensors", "model.safetensors.index.json"]))
+  }
+
   @Test("the index written back: new total_size, weight_map and other keys kept")
   func indexUpdated() throws {
     let text = #"{"metadata": {"total_size": 10, "total_parameters": 3, "note": "x"}, "weight_map": {"a": "s.safetensors"}, "extra": [1]}"#
