@@ -35,11 +35,18 @@ enum FolderCalls {
     return lstat(path, &status) == 0
   }
 
-  /// The device and inode of `path` (following links), or nil when it does not exist.
-  static func identity(of path: String) -> (device: UInt, inode: UInt)? {
+  /// What tells two paths to one file or folder apart from two different ones.
+  struct Identity: Equatable {
+    let device: UInt
+    let inode: UInt
+  }
+
+  /// The device and inode of `path` (following links), or nil when it does not exist. The
+  /// corresponding C function is `stat`.
+  static func identity(of path: String) -> Identity? {
     var status = stat()
     guard stat(path, &status) == 0 else { return nil }
-    return (UInt(status.st_dev), UInt(status.st_ino))
+    return Identity(device: UInt(status.st_dev), inode: UInt(status.st_ino))
   }
 
   /// The names in a folder, sorted, without `.` and `..`.

@@ -83,17 +83,24 @@ public final class FolderOutput {
   }
 
   /// Copies the entry `name` of `folder` (a file, or a folder with everything in it,
-  /// following symbolic links) into the folder under the same name, byte for byte.
-  public func copy(_ name: String, from folder: String) throws(ModelFolderError) {
-    try copyTree(ModelFolder.join(folder, name), to: path(of: name))
+  /// following symbolic links) into the folder under the same name, byte for byte, except
+  /// the paths (relative to `folder`) in `skipped`.
+  public func copy(_ name: String, from folder: String, skipping skipped: Set<String> = [])
+    throws(ModelFolderError)
+  {
+    try copyTree(folder, name, skipping: skipped)
   }
 
-  private func copyTree(_ source: String, to target: String) throws(ModelFolderError) {
+  private func copyTree(_ folder: String, _ relative: String, skipping skipped: Set<String>)
+    throws(ModelFolderError)
+  {
+    let source = ModelFolder.join(folder, relative)
+    let target = path(of: relative)
     switch FolderCalls.kind(of: source) {
     case .folder:
       try FolderCalls.makeFolder(target)
-      for name in try FolderCalls.entries(of: source) {
-        try copyTree(ModelFolder.join(source, name), to: ModelFolder.join(target, name))
+      for name in try FolderCalls.entries(of: source) where !skipped.contains(relative + "/" + name) {
+        try copyTree(folder, relative + "/" + name, skipping: skipped)
       }
       if syncsToDisk { try FolderCalls.syncFolder(target) }
     case .file:

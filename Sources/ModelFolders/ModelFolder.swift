@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import SafeTensors
 
 /// A Hugging Face model folder, opened and checked: its safetensors weights (one
@@ -11,10 +14,11 @@ import SafeTensors
 ///   beside `model.safetensors.index.json` is ambiguous: transformers would load it first);
 /// - otherwise one `*.safetensors` file (usually `model.safetensors`).
 ///
-/// Every other top-level entry is carried over, except weights of other formats
-/// (`pytorch_model*.bin`, `tf_model*.h5`, `flax_model*.msgpack`, `*.gguf` and their indexes,
-/// which would still hold the unpruned weights: see ``skippedEntries``) and the `.git` and
-/// `.cache` folders of a cloned or downloaded repository. Symbolic links are followed, so a
+/// Every other file and sub-folder is carried over, except weights of other formats, at any
+/// depth (`pytorch_model*.bin`, `tf_model*.h5`, `flax_model*.msgpack`, `*.gguf`, `*.onnx`,
+/// `*.pt`, `*.pth`, `original/consolidated.00.pth`…, which would still hold the unpruned
+/// weights: see ``skippedEntries``) and the `.git` and `.cache` folders of a cloned or
+/// downloaded repository. Symbolic links are followed, so a
 /// Hugging Face cache snapshot (a folder of links to blobs) reads like any folder.
 public struct ModelFolder: Sendable {
   /// The folder's path, as given.
@@ -27,7 +31,8 @@ public struct ModelFolder: Sendable {
   public let config: ModelConfig?
   /// The top-level entries carried over as they are, `config.json` included, sorted.
   public let otherEntries: [String]
-  /// The top-level entries left out of a pruned copy, sorted.
+  /// The paths, relative to the folder, left out of a pruned copy, sorted: top-level
+  /// entries, or files inside the sub-folders of ``otherEntries``.
   public let skippedEntries: [String]
 
   /// The name of the file transformers reads a model's configuration from.
@@ -38,7 +43,8 @@ public struct ModelFolder: Sendable {
   /// - Throws: ``ModelFolderError`` for a folder without safetensors weights (naming the
   ///   weight files of other formats it holds), an index that is not valid JSON or names a
   ///   missing shard, a tensor in two shards, a shard holding tensors the index does not
-  ///   map to it, a shard that is not a valid safetensors file, or an invalid `config.json`.
+  ///   map to it, a shard that is not a valid safetensors file, an invalid `config.json`, or
+  ///   a sub-folder whose links loop.
   public init(path: String) throws(ModelFolderError) {
     let names = try FolderCalls.entries(of: path)
     let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
@@ -93,7 +99,33 @@ public struct ModelFolder: Sendable {
     self.index = index
     self.config = config
     otherEntries = others.filter { !Self.isSkipped($0) }
-    skippedEntries = others.filter(Self.isSkipped)
+    var skipped = others.filter(Self.isSkipped)
+    for entry in otherEntries where FolderCalls.kind(of: Self.join(path, entry)) == .folder {
+      skipped += try Self.nestedWeights(in: path, under: entry, ancestors: [])
+    }
+    skippedEntries = skipped.sorted()
+  }
+
+  /// The weight files of other formats in the sub-folder `relative` of `folder`, at any
+  /// depth, as paths relative to `folder`; `ancestors` are the folders above, by identity,
+  /// so that a link back to one of them is found rather than followed forever.
+  private static func nestedWeights(
+    in folder: String, under relative: String, ancestors: [FolderCalls.Identity]
+  ) throws(ModelFolderError) -> [String] {
+    let path = join(folder, relative)
+    guard let identity = FolderCalls.identity(of: path), !ancestors.contains(identity) else {
+      throw .io(path: path, action: "copy it: its links make a loop", errno: ELOOP)
+    }
+    var found = [String]()
+    for name in try FolderCalls.entries(of: path) {
+      let child = relative + "/" + name
+      if FolderCalls.kind(of: join(folder, child)) == .folder {
+        found += try nestedWeights(in: folder, under: child, ancestors: ancestors + [identity])
+      } else if isOtherFormatWeights(name) {
+        found.append(child)
+      }
+    }
+    return found
   }
 
   /// Whether `path` names a folder (following symbolic links).
@@ -127,15 +159,17 @@ public struct ModelFolder: Sendable {
   /// Weights in another format that transformers or llama.cpp would load instead of, or
   /// beside, the safetensors ones: a pruned copy leaves them out.
   private static func isOtherFormatWeights(_ name: String) -> Bool {
-    let prefixes = ["pytorch_model", "tf_model", "flax_model"]
-    let suffixes = [".bin", ".h5", ".msgpack", ".bin.index.json", ".h5.index.json", ".msgpack.index.json"]
-    return name.hasSuffix(".gguf")
+    let formats = [".gguf", ".onnx", ".onnx_data", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".ot"]
+    // `.bin` and indexes hold weights under these names only (`training_args.bin` does not).
+    let prefixes = ["pytorch_model", "tf_model", "flax_model", "openvino_model"]
+    let suffixes = [".bin", ".xml", ".index.json"]
+    return formats.contains { name.hasSuffix($0) }
       || prefixes.contains { name.hasPrefix($0) } && suffixes.contains { name.hasSuffix($0) }
   }
 
   /// Files that may hold weights, named when a folder has no safetensors ones.
   private static func isWeightsFile(_ name: String) -> Bool {
-    isOtherFormatWeights(name) || [".pt", ".pth", ".ckpt", ".bin"].contains { name.hasSuffix($0) }
+    isOtherFormatWeights(name) || name.hasSuffix(".bin")
   }
 
   /// Whether a top-level entry is left out of a pruned copy: weights of another format, a

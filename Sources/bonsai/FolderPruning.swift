@@ -75,7 +75,7 @@ struct FolderPruning {
         if entry == ModelFolder.configName, let config = folder.config, !sizeChanges.isEmpty {
           try target.write(config.replacing(Self.newValues(sizeChanges)), as: entry)
         } else {
-          try target.copy(entry, from: folder.path)
+          try target.copy(entry, from: folder.path, skipping: Set(folder.skippedEntries))
         }
       }
       try target.commit()

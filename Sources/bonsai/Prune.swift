@@ -101,7 +101,8 @@ extension Bonsai {
           outcomes = result.tensors
           if !quiet {
             for entry in folder.skippedEntries {
-              Terminal.standardError.write("bonsai: not copied: \(entry) (weights of another format, or a repository's own files)\n")
+              Terminal.standardError.write(
+                "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
             }
             for change in result.sizeChanges {
               Terminal.standardOutput.write("\(ModelFolder.configName): \(change)\n")

@@ -18,7 +18,8 @@ struct FolderOutputTests {
     try Data("tokens".utf8).write(to: URL(fileURLWithPath: source + "/sub/deeper/t.json"))
     try FileManager.default.createSymbolicLink(atPath: source + "/link.json", withDestinationPath: "sub/deeper/t.json")
     let output = try FolderOutput(destination: directory.file("out"), replacing: false, syncsToDisk: true)
-    try output.copy("sub", from: source)
+    try Data("weights".utf8).write(to: URL(fileURLWithPath: source + "/sub/deeper/w.pth"))
+    try output.copy("sub", from: source, skipping: ["sub/deeper/w.pth"])
     try output.copy("link.json", from: source)
     try output.write(Array("{}".utf8), as: "index.json")
     #expect(try directory.entries().count == 2, "the source and the temporary folder")
@@ -26,6 +27,7 @@ struct FolderOutputTests {
     try output.commit()
     #expect(try directory.entries() == ["out", "source"])
     #expect(try contents(directory.file("out/sub/deeper/t.json")) == "tokens")
+    #expect(!FileManager.default.fileExists(atPath: directory.file("out/sub/deeper/w.pth")))
     #expect(try contents(directory.file("out/link.json")) == "tokens", "links are followed")
     #expect(try contents(directory.file("out/index.json")) == "{}")
   }

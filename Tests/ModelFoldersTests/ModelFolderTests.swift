@@ -66,16 +66,33 @@ struct ModelFolderTests {
     #expect(folder.checkpoint.shards.map(\.name) == ["model.safetensors"])
   }
 
-  @Test("weights of other formats and a repository's .git are left out, and named")
+  @Test("weights of other formats, at any depth, and a repository's .git are left out, and named")
   func skipped() throws {
     let directory = try TemporaryDirectory()
     try ModelFolderFixture().writeFolder(directory.path, shards: 2)
     try write("x", to: directory.file("pytorch_model.bin"))
     try write("x", to: directory.file("training_args.bin"))
-    try FileManager.default.createDirectory(atPath: directory.file(".git"), withIntermediateDirectories: false)
+    for folder in [".git", "original/deeper", "onnx"] {
+      try FileManager.default.createDirectory(atPath: directory.file(folder), withIntermediateDirectories: true)
+    }
+    try write("x", to: directory.file("original/deeper/consolidated.00.pth"))
+    try write("{}", to: directory.file("original/params.json"))
+    try write("x", to: directory.file("onnx/model.onnx"))
     let folder = try ModelFolder(path: directory.path)
-    #expect(folder.skippedEntries == [".git", "pytorch_model.bin"])
+    #expect(folder.skippedEntries == [
+      ".git", "onnx/model.onnx", "original/deeper/consolidated.00.pth", "pytorch_model.bin",
+    ])
     #expect(folder.otherEntries.contains("training_args.bin"))
+    #expect(folder.otherEntries.contains("original"))
+  }
+
+  @Test("a sub-folder whose link loops back is an error, not an endless walk")
+  func linkLoop() throws {
+    let directory = try TemporaryDirectory()
+    try ModelFolderFixture().writeFolder(directory.path, shards: 2)
+    try FileManager.default.createSymbolicLink(atPath: directory.file("1_Pooling/up"), withDestinationPath: "..")
+    let error = try #require(openingError(directory.path))
+    #expect(error.description.contains("loop"))
   }
 
   @Test("no safetensors weights: the files found are named, and how to convert")
