@@ -12,7 +12,8 @@ Checks that
   * a file whose header says "__metadata__": null, which the reference loads, reads;
   * where torch and transformers are importable: a small random Llama saved with
     save_pretrained(max_shard_size=...) prunes and compacts into folders that
-    from_pretrained loads, and the compacted model computes what the zeroed model computes.
+    from_pretrained loads, and the compacted model computes what the zeroed model computes;
+    the same BF16 model saved sharded and as one file prunes to the same bits.
     Without them the check is skipped, and says why.
 """
 import json
@@ -199,6 +200,35 @@ def check_transformers(work):
           "pruning changed what the model computes")
     print(f"folders: transformers {transformers.__version__} round trip, {len(shards)} shards, "
           f"max |compacted - zeroed| = {difference:.2e}")
+
+    # The same BF16 model saved by transformers sharded and in one file prunes to the same
+    # bits, for a global ranking too, and loads.
+    from safetensors.torch import load_file as load_torch
+    model = LlamaForCausalLM(config).to(torch.bfloat16)
+    model.save_pretrained(os.path.join(work, "bf16-sharded"), max_shard_size="300KB")
+    model.save_pretrained(os.path.join(work, "bf16-whole"))
+    check(os.path.exists(os.path.join(work, "bf16-whole", "model.safetensors")),
+          "save_pretrained wrote one model.safetensors")
+    for method, extra in [("per-tensor", []), ("global", ["--scope", "global"]),
+                          ("compact", ["--include", "mlp", "--granularity", "rows",
+                                       "--pair", PAIR, "--compact"])]:
+        pruned = {}
+        for layout in ["bf16-sharded", "bf16-whole"]:
+            output = os.path.join(work, f"{layout}-{method}")
+            run("prune", os.path.join(work, layout), "-o", output, "--quiet", *extra)
+            pruned[layout] = {}
+            for name in os.listdir(output):
+                if name.endswith(".safetensors"):
+                    pruned[layout].update(load_torch(os.path.join(output, name)))
+        sharded, whole = pruned["bf16-sharded"], pruned["bf16-whole"]
+        check(set(sharded) == set(whole) and all(
+            sharded[name].dtype == torch.bfloat16 and torch.equal(sharded[name].view(torch.int16), whole[name].view(torch.int16))
+            for name in whole), f"bf16 {method}: sharded by transformers or not, the same bits")
+        loaded = AutoModelForCausalLM.from_pretrained(
+            os.path.join(work, f"bf16-sharded-{method}"), dtype=torch.bfloat16).eval()
+        with torch.no_grad():
+            check(torch.isfinite(loaded(tokens).logits.float()).all().item(),
+                  f"bf16 {method}: the pruned folder loads and runs")
 
 
 with tempfile.TemporaryDirectory() as work:
