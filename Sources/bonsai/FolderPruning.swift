@@ -31,6 +31,9 @@ struct FolderPruning {
   /// Refuses outputs that would write into the input or remove it, and an existing output
   /// unless `replacing`: before anything is computed.
   func checkPaths() throws(CommandLineError) {
+    if output.hasSuffix(".safetensors") {
+      throw .usage("output \(output) names a file, but a model folder is pruned into a folder: name it without .safetensors")
+    }
     let input = Self.canonical(folder.path)
     let target = Self.canonical(output)
     if input == target {

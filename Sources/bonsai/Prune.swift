@@ -88,19 +88,22 @@ extension Bonsai {
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
         job.syncsToDisk = !noSync
+        let folderJob = source.folder.map { folder in
+          FolderPruning(
+            job: job, folder: folder, output: output ?? "", replacing: replace,
+            allowsUnevenSizes: allowUneven)
+        }
+        if !dryRun { try folderJob?.checkPaths() }
         let plan = try job.plan(source.checkpoint)
         let folded = source.folder != nil && !verbose
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan, folded: folded)) }
         if dryRun { return }
         let outcomes: [CheckpointPruning.TensorOutcome]
-        if let folder = source.folder {
-          let result = try FolderPruning(
-            job: job, folder: folder, output: output ?? "", replacing: replace,
-            allowsUnevenSizes: allowUneven
-          ).run(plan)
+        if let folderJob {
+          let result = try folderJob.run(plan)
           outcomes = result.tensors
           if !quiet {
-            for entry in folder.skippedEntries {
+            for entry in folderJob.folder.skippedEntries {
               Terminal.standardError.write(
                 "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
             }

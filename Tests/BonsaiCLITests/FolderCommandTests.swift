@@ -220,6 +220,7 @@ struct FolderCommandTests {
     ("index not JSON", "not valid JSON", 1),
     ("output is input", "is the input folder", 64),
     ("output inside input", "is inside the input folder", 64),
+    ("output named as a file", "a model folder is pruned into a folder", 64),
   ])
   func badInput(problem: String, message: String, status: Int32) throws {
     let directory = try TemporaryDirectory()
@@ -245,6 +246,8 @@ struct FolderCommandTests {
       try Data("{\"weight_map\":".utf8).write(to: URL(fileURLWithPath: input + "/model.safetensors.index.json"))
     case "output is input":
       output = input + "/"
+    case "output named as a file":
+      output = directory.file("pruned.safetensors")
     default:
       output = input + "/pruned"
     }
