@@ -115,12 +115,15 @@ extension Bonsai {
           outcomes = try job.run(source.checkpoint, plan: plan)
         }
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded)) }
-        if let report {
+        if let reportPath = report {
           let config = PruneReport.Config(
             method: job.method, library: job.pruner.config, gradients: gradients,
             activations: activations, compact: compact, pairs: pair, include: include,
             exclude: exclude, input: input, output: output)
-          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
+          let report = PruneReport(outcomes: outcomes, config: config) { tensor in
+            source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
+          }
+          try JSONOutput.write(report, to: reportPath)
         }
       }
     }

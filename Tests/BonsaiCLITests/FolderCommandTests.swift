@@ -122,8 +122,15 @@ struct FolderCommandTests {
     try fixture.writeFolder(input, shards: 3)
     let result = try bonsai([
       "prune", input, "-o", output, "--pair", Self.pair, "--granularity", "rows", "--compact",
-      "--include", "mlp",
+      "--include", "mlp", "--report", directory.file("report.json"),
     ])
+    let report = try #require(
+      try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory.file("report.json"))))
+        as? [String: Any])
+    let reported = try #require(report["tensors"] as? [[String: Any]])
+    #expect(reported.count == fixture.tensors.count, "the report lists every tensor")
+    #expect(reported.last?["shard"] as? String == ModelFolderFixture.shardNames(3)[2])
+    try FileManager.default.removeItem(atPath: directory.file("report.json"))
     #expect(result.standardOutput.contains("config.json: intermediate_size 16 → 8"))
     let row = result.standardOutput.split(separator: "\n").first { $0.hasPrefix("model.layers.*.mlp.up_proj.weight ×3 ") }
     #expect(row?.contains("[16, 8] → [8, 8]") == true && row?.hasSuffix("F32    0.00% → 50.00%") == true)
