@@ -176,21 +176,24 @@ enum PruneOutput {
     let pruned = plan.entries.filter(\.action.isPruning).count
     var text = "\(pruned) of \(plan.entries.count) tensors selected for pruning\n"
     let label = { (name: String) in folded ? NamePattern(name).text : name }
-    // A line's key: the verb and label, a NUL, then the reason (where a count goes between).
-    let lines = OrderedGroups.gather(plan.entries) { tensor, action in
-      let (verb, reason): (String, String?) =
-        switch action {
-        case .copy(let reason): ("skip ", reason)
-        case .prune: ("prune", nil)
-        case .producer(let group):
-          ("prune", "rows are the channels of \(label(plan.groups[group].consumer.name))")
-        case .consumer: ("prune", "columns read the channels of its producers")
-        }
-      return "\(verb)  \(label(tensor.name))\u{0}\(reason.map { ": " + $0 } ?? "")"
+    let describe = { (tensor: TensorInfo, action: CheckpointPruning.Action) -> (verb: String, reason: String?) in
+      switch action {
+      case .copy(let reason): ("skip ", reason)
+      case .prune: ("prune", nil)
+      case .producer(let group):
+        ("prune", "rows are the channels of \(label(plan.groups[group].consumer.name))")
+      case .consumer: ("prune", "columns read the channels of its producers")
+      }
     }
-    for (key, members) in lines {
-      let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-      text += "  \(parts[0])\(members.count > 1 ? " ×\(members.count)" : "")\(parts[1])\n"
+    let lines = OrderedGroups.gather(plan.entries) { entry in
+      let (verb, reason) = describe(entry.info, entry.action)
+      return "\(verb) \(label(entry.info.name)) \(reason ?? "")"
+    }
+    for (_, members) in lines {
+      let (tensor, action) = members[0]
+      let (verb, reason) = describe(tensor, action)
+      let count = members.count > 1 ? " ×\(members.count)" : ""
+      text += "  \(verb)  \(label(tensor.name))\(count)\(reason.map { ": " + $0 } ?? "")\n"
     }
     return text
   }
@@ -198,14 +201,14 @@ enum PruneOutput {
   /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary;
   /// `folded` gathers the tensors of each name pattern on one row (sparsity over them all).
   static func table(_ outcomes: [CheckpointPruning.TensorOutcome], folded: Bool = false) -> String {
+    let label = { (name: String) in folded ? NamePattern(name).text : name }
     // Pruned and copied tensors of one pattern are on two rows.
     let groups = OrderedGroups.gather(outcomes) { outcome in
-      (folded ? NamePattern(outcome.info.name).text : outcome.info.name)
-        + (outcome.skipReason == nil ? "" : "\u{0}")
+      "\(label(outcome.info.name)) \(outcome.skipReason == nil)"
     }
-    let rows = groups.map { key, members in
-      let label = key.filter { $0 != "\u{0}" }
-      return row(members, label: members.count > 1 ? "\(label) ×\(members.count)" : label)
+    let rows = groups.map { _, members in
+      let name = label(members[0].info.name)
+      return row(members, label: members.count > 1 ? "\(name) ×\(members.count)" : name)
     }
     let total = outcomes.reduce(0) { $0 + $1.info.elementCount }
     let nonzero = outcomes.reduce(0) { $0 + $1.nonzeroAfter }
