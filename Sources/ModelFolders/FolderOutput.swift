@@ -123,14 +123,17 @@ public final class FolderOutput {
     isOpen = false
     do throws(ModelFolderError) {
       if syncsToDisk { try FolderCalls.syncFolder(temporaryPath) }
-      if replacing && FolderCalls.exists(destination) {
-        try FolderCalls.exchange(temporaryPath, with: destination)
-      } else {
-        do throws(ModelFolderError) {
+      do throws(ModelFolderError) {
+        if replacing && FolderCalls.exists(destination) {
+          try FolderCalls.exchange(temporaryPath, with: destination)
+        } else {
           try FolderCalls.renameNoReplace(temporaryPath, to: destination)
-        } catch .io(_, _, EEXIST) {
-          throw .destinationExists(path: destination)
         }
+      } catch .io(_, _, ENOENT) where replacing {
+        // The old destination went away meanwhile: nothing left to replace.
+        try FolderCalls.renameNoReplace(temporaryPath, to: destination)
+      } catch .io(_, _, EEXIST) {
+        throw .destinationExists(path: destination)
       }
     } catch {
       FolderCalls.removeTree(temporaryPath)
