@@ -13,7 +13,8 @@ Checks that
   * where torch and transformers are importable: a small random Llama saved with
     save_pretrained(max_shard_size=...) prunes and compacts into folders that
     from_pretrained loads, and the compacted model computes what the zeroed model computes;
-    the same BF16 model saved sharded and as one file prunes to the same bits.
+    the same BF16 model saved sharded and as one file prunes to the same bits; a BERT's
+    MLP channels, biases included, compact and load the same way.
     Without them the check is skipped, and says why.
 """
 import json
@@ -200,6 +201,26 @@ def check_transformers(work):
           "pruning changed what the model computes")
     print(f"folders: transformers {transformers.__version__} round trip, {len(shards)} shards, "
           f"max |compacted - zeroed| = {difference:.2e}")
+
+    # A BERT encoder: channel groups with biases (the MLP's first layer's bias follows its
+    # rows), compacted and loaded back.
+    from transformers import BertConfig, BertModel
+    bert = BertModel(BertConfig(hidden_size=64, intermediate_size=192, num_hidden_layers=3,
+                                num_attention_heads=4, vocab_size=128)).eval()
+    bert.save_pretrained(os.path.join(work, "bert"), max_shard_size="200KB")
+    bert_options = ["--include", "intermediate", "--granularity", "rows", "--sparsity", "0.25",
+                    "--pair", r"(.*)\.intermediate\.dense\.(weight|bias)->$1.output.dense.weight",
+                    "--quiet"]
+    run("prune", os.path.join(work, "bert"), "-o", os.path.join(work, "bert-zeroed"), *bert_options)
+    run("prune", os.path.join(work, "bert"), "-o", os.path.join(work, "bert-compacted"),
+        *bert_options, "--compact")
+    zeroed_bert = BertModel.from_pretrained(os.path.join(work, "bert-zeroed")).eval()
+    compacted_bert = BertModel.from_pretrained(os.path.join(work, "bert-compacted")).eval()
+    check(compacted_bert.config.intermediate_size == 144, "BERT: config.json says 144 channels")
+    with torch.no_grad():
+        outputs = [model(tokens[:, :16]).last_hidden_state for model in (zeroed_bert, compacted_bert)]
+    bert_difference = (outputs[0] - outputs[1]).abs().max().item()
+    check(bert_difference < 1e-4, f"BERT: compacted computes what zeroed does ({bert_difference:.2e})")
 
     # The same BF16 model saved by transformers sharded and in one file prunes to the same
     # bits, for a global ranking too, and loads.
