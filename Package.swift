@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .library(name: "Pruning", targets: ["Pruning"]),
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    .library(name: "ModelFolders", targets: ["ModelFolders"]),
     .executable(name: "bonsai", targets: ["bonsai"]),
   ],
   dependencies: [
@@ -21,19 +22,23 @@ let package = Package(
     .target(name: "CPruningKernels"),
     .target(name: "Pruning", dependencies: ["COpenBLAS", "CPruningKernels"]),
     .target(name: "SafeTensors"),
+    .target(name: "CAtomicRename"),
+    .target(name: "ModelFolders", dependencies: ["SafeTensors", "CAtomicRename"]),
     .executableTarget(
       name: "bonsai",
       dependencies: [
         "Pruning",
         "SafeTensors",
+        "ModelFolders",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
-    .target(name: "TestSupport", path: "Sources/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Sources/TestSupport"),
     .testTarget(name: "PruningTests", dependencies: ["Pruning", "CPruningKernels", "TestSupport"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "TestSupport"]),
+    .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -15,33 +15,13 @@ Checks, through the built `bonsai` binary, that
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file, load_file
 
-BONSAI = sys.argv[1]
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    global passes
-    if condition:
-        passes += 1
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}", file=sys.stderr)
-
-
-def run(*args):
-    result = subprocess.run([BONSAI, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"bonsai {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-    return result.stdout
+from checks import check, finish, run
 
 
 def expected_mask(scores, k):
@@ -188,10 +168,12 @@ with tempfile.TemporaryDirectory() as folder:
         check(entries[name]["score_source"].startswith("activations"), f"wanda/{name}: source")
 
     output, _ = prune_with("global", "--scope", "global", "--sparsity", "0.6")
-    union = np.concatenate([np.abs(weights[name]).ravel() for name in selected_names])
+    # A global ranking takes its tensors in name order (UTF-8 bytes), whatever the file order.
+    ranked_names = sorted(selected_names, key=lambda name: name.encode())
+    union = np.concatenate([np.abs(weights[name]).ravel() for name in ranked_names])
     keep = expected_mask(union, int(np.floor(0.6 * union.size)))
     start = 0
-    for name in selected_names:
+    for name in ranked_names:
         size = weights[name].size
         pruned_as(name, output, keep[start:start + size].reshape(weights[name].shape), "global")
         start += size
@@ -218,5 +200,4 @@ with tempfile.TemporaryDirectory() as folder:
         check(np.array_equal(compacted[name].view(np.uint8), tensors[name][kept].view(np.uint8)),
               f"compact/{name}: the kept rows, bit for bit")
 
-print(f"interop: {passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish("interop")

@@ -2,7 +2,8 @@
 // the schema strictly (the reference implementation, huggingface/safetensors, accepts
 // unknown fields and duplicate keys; we do not):
 //
-//   { "__metadata__": { "key": "value", … },          optional, strings only
+//   { "__metadata__": { "key": "value", … },          optional, strings only; null
+//                                                      means none, as in the reference
 //     "name": { "dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16] }, … }
 //
 // Numbers must be plain non-negative integers that fit in Int. Sizes and offsets are
@@ -53,11 +54,13 @@ enum HeaderParser {
     var header = ParsedHeader()
     var names = Set<String>()
     var isFirst = true
+    var seenMetadata = false
     while let key = try reader.nextKey(isFirst: &isFirst) {
       if key == metadataKey {
-        guard header.metadata == nil else {
+        guard !seenMetadata else {
           throw .invalidMetadata(path: path, problem: "the key appears more than once")
         }
+        seenMetadata = true
         header.metadata = try parseMetadata(&reader, path: path)
       } else {
         guard names.insert(key).inserted else {
@@ -72,14 +75,19 @@ enum HeaderParser {
     return header
   }
 
+  /// The metadata map, or nil for `null` (which the reference reads as no metadata).
   private static func parseMetadata(
     _ reader: inout JSONReader, path: String
-  ) throws(SafeTensorsError) -> [String: String] {
+  ) throws(SafeTensorsError) -> [String: String]? {
     let kind = try reader.kindOfNextValue()
+    if kind == .null {
+      reader.skipNull()
+      return nil
+    }
     guard kind == .object else {
       throw .invalidMetadata(
         path: path,
-        problem: "must be an object of strings to strings, found \(kind.rawValue)")
+        problem: "must be an object of strings to strings (or null), found \(kind.rawValue)")
     }
     reader.beginObject()
     var metadata: [String: String] = [:]

@@ -111,6 +111,12 @@ struct JSONReader {
     if !matches { throw syntaxError("invalid literal, expected \(literal)") }
   }
 
+  /// Consumes the `null` that `kindOfNextValue()` reported (and checked).
+  mutating func skipNull() {
+    precondition(peek() == UInt8(ascii: "n"), "skipNull() without a null")
+    position += 4
+  }
+
   /// Consumes the `{` that `kindOfNextValue()` reported.
   mutating func beginObject() {
     precondition(peek() == UInt8(ascii: "{"), "beginObject() without an object")

@@ -332,8 +332,8 @@ public let malformedCases: [MalformedCase] = [
     fileBytes(header: "{" + entry("__metadata__", "F32", "[1]", "[0,4]") + "}", data: four),
     #"invalid __metadata__: the value of "shape" must be a string, found an array"#),
   MalformedCase(
-    "__metadata__ that is null", fileBytes(header: #"{"__metadata__":null}"#),
-    "invalid __metadata__: must be an object of strings to strings, found null"),
+    "__metadata__ that is a string", fileBytes(header: #"{"__metadata__":"x"}"#),
+    "invalid __metadata__: must be an object of strings to strings (or null), found a string"),
   MalformedCase(
     "__metadata__ twice", fileBytes(header: #"{"__metadata__":{},"__metadata__":{}}"#),
     "invalid __metadata__: the key appears more than once"),

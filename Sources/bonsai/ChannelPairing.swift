@@ -1,3 +1,4 @@
+import ModelFolders
 import Pruning
 import SafeTensors
 
@@ -51,22 +52,23 @@ extension ChannelPairing {
     self.init(rules: parsed)
   }
 
-  /// The groups of `file`'s tensors, in consumer order. Tensors `excluded` returns a reason
-  /// for are left out.
+  /// The groups of `checkpoint`'s tensors (read from `source`), in consumer order, each
+  /// group's producers in name order (so that channel scores add up in the same order
+  /// however the tensors are stored). Tensors `excluded` returns a reason for are left out.
   ///
   /// - Throws: a usage error for a consumer that does not exist or is not a matrix, a
   ///   producer whose channels do not match, or a tensor in two roles.
-  func groups(in file: SafeTensorsFile, excluded: (TensorInfo) -> String?) throws(CommandLineError)
-    -> [Group]
-  {
+  func groups(
+    in checkpoint: ShardedCheckpoint, source: String, excluded: (TensorInfo) -> String?
+  ) throws(CommandLineError) -> [Group] {
     var producersByConsumer = [String: [TensorInfo]]()
     var role = [String: String]()
-    for tensor in file.tensors where excluded(tensor) == nil {
+    for tensor in checkpoint.tensors where excluded(tensor) == nil {
       for rule in rules {
         guard let match = try? rule.producers.wholeMatch(in: tensor.name) else { continue }
         let consumerName = Self.expand(rule.consumer, with: match)
-        guard let consumer = file.tensor(named: consumerName) else {
-          throw .usage("--pair \"\(rule.text)\": tensor \"\(tensor.name)\" pairs with \"\(consumerName)\", which \(file.path) does not have")
+        guard let consumer = checkpoint.tensor(named: consumerName) else {
+          throw .usage("--pair \"\(rule.text)\": tensor \"\(tensor.name)\" pairs with \"\(consumerName)\", which \(source) does not have")
         }
         if let reason = excluded(consumer) {
           throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" of \"\(tensor.name)\" \(reason); exclude the producers too, or drop the rule")
@@ -87,8 +89,12 @@ extension ChannelPairing {
         break
       }
     }
-    return file.tensors.compactMap { tensor in
-      producersByConsumer[tensor.name].map { Group(consumer: tensor, producers: $0) }
+    return checkpoint.tensors.compactMap { tensor in
+      producersByConsumer[tensor.name].map { producers in
+        Group(
+          consumer: tensor,
+          producers: producers.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) })
+      }
     }
   }
 

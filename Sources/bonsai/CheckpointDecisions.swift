@@ -1,3 +1,4 @@
+import ModelFolders
 import Pruning
 import SafeTensors
 
@@ -30,26 +31,32 @@ extension CheckpointPruning {
 
   /// Makes the decisions of `plan`, reading the tensors they need one at a time (letting go
   /// of each one's pages afterwards). `buffer` holds the largest pruned tensor.
-  func decide(_ file: SafeTensorsFile, plan: Plan, buffer: UnsafeMutableRawBufferPointer)
-    throws(CommandLineError) -> Decisions
-  {
+  ///
+  /// A global ranking takes its tensors in name order (UTF-8 byte order), whatever the shard
+  /// or file order: among equal scores, the tensor whose name comes first is pruned first,
+  /// so a folder and the same tensors gathered into one file give the same bits.
+  func decide(
+    _ checkpoint: ShardedCheckpoint, plan: Plan, buffer: UnsafeMutableRawBufferPointer
+  ) throws(CommandLineError) -> Decisions {
     var decisions = Decisions()
     do {
       if pruner.config.scope == .global {
-        for tensor in plan.pruned {
+        let ranked = plan.pruned.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        for tensor in ranked {
           decisions.rankedInputs[tensor.name] =
             try scoreInputs.input(for: tensor, threads: pruner.threadCount)
         }
-        decisions.globalCut = try globalCut(file, tensors: plan.pruned, inputs: decisions.rankedInputs)
+        decisions.globalCut = try globalCut(
+          checkpoint, tensors: ranked, inputs: decisions.rankedInputs)
       }
       for group in plan.groups {
-        decisions.channels.append(try keptChannels(file, group: group))
+        decisions.channels.append(try keptChannels(checkpoint, group: group))
       }
       if compact {
         for tensor in plan.pruned {
           let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
-          file.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
-          file.release(tensor)
+          checkpoint.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
+          checkpoint.release(tensor)
           let mask = try PrunableBuffer.prune(
             bytes, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
             input: try scoreInputs.input(for: tensor, threads: pruner.threadCount),
@@ -69,16 +76,17 @@ extension CheckpointPruning {
     return decisions
   }
 
-  /// One ranking over the weights of `tensors`, read where they lie in the mapped file.
+  /// One ranking over the weights of `tensors`, in the order given, read where they lie in
+  /// the mapped shards.
   private func globalCut(
-    _ file: SafeTensorsFile, tensors: [TensorInfo], inputs: [String: ScoreInput]
+    _ checkpoint: ShardedCheckpoint, tensors: [TensorInfo], inputs: [String: ScoreInput]
   ) throws -> GlobalCut {
-    try file.withBytes(of: tensors) { views throws in
+    try checkpoint.withBytes(of: tensors) { views throws in
       var ranked = [RankedTensor]()
       for (index, tensor) in tensors.enumerated() {
         ranked.append(
           try PrunableBuffer.ranked(views[index], info: tensor, input: inputs[tensor.name]) {
-            file.release(tensor)
+            checkpoint.release(tensor)
           })
       }
       return try pruner.globalCut(ranked)
@@ -86,14 +94,14 @@ extension CheckpointPruning {
   }
 
   /// The channels a group keeps, scored over all its members.
-  private func keptChannels(_ file: SafeTensorsFile, group: ChannelPairing.Group) throws -> [Int] {
+  private func keptChannels(_ checkpoint: ShardedCheckpoint, group: ChannelPairing.Group) throws -> [Int] {
     var scores = try ChannelScores(
       channels: group.channels, config: pruner.config, threadCount: pruner.threadCount)
     for (tensor, asProducer) in group.producers.map({ ($0, true) }) + [(group.consumer, false)] {
-      try file.withBytes(of: tensor) { bytes throws(PruningError) in
+      try checkpoint.withBytes(of: tensor) { bytes throws(PruningError) in
         try PrunableBuffer.addToChannels(&scores, bytes, info: tensor, asProducer: asProducer)
       }
-      file.release(tensor)
+      checkpoint.release(tensor)
     }
     return scores.keptChannels()
   }

@@ -1,16 +1,23 @@
 import Foundation
+import ModelFolders
 import Pruning
 import SafeTensors
 
-/// The one code path that prunes a checkpoint file, used by `bonsai prune` and
-/// `bonsai demo`: read the header, decide per tensor, make the decisions that need more than
-/// one tensor (a global ranking, channel groups) or a tensor's final shape (compaction), then
-/// stream tensor by tensor into an atomic writer — pruned tensors through one reused buffer
-/// in their own dtype, the others copied byte for byte.
+/// The one code path that prunes a checkpoint, a file or the shards of a model folder, used
+/// by `bonsai prune` and `bonsai demo`: read the headers, decide per tensor, make the
+/// decisions that need more than one tensor (a global ranking, channel groups) or a tensor's
+/// final shape (compaction) over every shard at once, then stream shard by shard, tensor by
+/// tensor, into one atomic writer per shard — pruned tensors through one reused buffer in
+/// their own dtype, the others copied byte for byte.
+///
+/// Nothing depends on how the tensors are spread over shards or ordered inside a file: a
+/// global ranking takes its tensors in name order (see `decide`), and a channel group sums
+/// its producers in name order.
 struct CheckpointPruning {
-  /// The checkpoint to prune; never written to.
+  /// The checkpoint to prune, a file or a model folder; never written to.
   let input: String
-  /// Where the pruned checkpoint goes (renamed into place when complete).
+  /// Where the pruned checkpoint file goes (renamed into place when complete); for a
+  /// folder, see `FolderPruning`.
   let output: String
   /// How each selected tensor is pruned.
   let pruner: Pruner
@@ -39,12 +46,12 @@ struct CheckpointPruning {
     case consumer(group: Int)
   }
 
-  /// The decision for every tensor of a file.
+  /// The decision for every tensor of a checkpoint.
   struct Plan {
     let entries: [(info: TensorInfo, action: Action)]
     let groups: [ChannelPairing.Group]
 
-    /// The tensors pruned by the pruner's configuration, in file order.
+    /// The tensors pruned by the pruner's configuration, in checkpoint order.
     var pruned: [TensorInfo] { entries.filter { $0.action == .prune }.map(\.info) }
   }
 
@@ -72,16 +79,18 @@ struct CheckpointPruning {
 
   // MARK: - Planning
 
-  /// The decision for every tensor of `file`, in file order, checked against the options:
-  /// every option that does not fit a selected tensor is a usage error naming both.
-  func plan(_ file: SafeTensorsFile) throws(CommandLineError) -> Plan {
-    let groups = try pairing.groups(in: file, excluded: selection.exclusionReason)
+  /// The decision for every tensor of `checkpoint`, in its order (shard after shard),
+  /// checked against the options: every option that does not fit a selected tensor is a
+  /// usage error naming both.
+  func plan(_ checkpoint: ShardedCheckpoint) throws(CommandLineError) -> Plan {
+    let groups = try pairing.groups(
+      in: checkpoint, source: input, excluded: selection.exclusionReason)
     var roles = [String: Action]()
     for (index, group) in groups.enumerated() {
       roles[group.consumer.name] = .consumer(group: index)
       for producer in group.producers { roles[producer.name] = .producer(group: index) }
     }
-    let entries = file.tensors.map { tensor in
+    let entries = checkpoint.tensors.map { tensor in
       (tensor, roles[tensor.name] ?? selection.skipReason(for: tensor).map(Action.copy) ?? .prune)
     }
     let plan = Plan(entries: entries, groups: groups)
@@ -140,68 +149,89 @@ struct CheckpointPruning {
 
   // MARK: - Running
 
-  /// Prunes the checkpoint into `output` and returns what happened to each tensor.
-  func run(_ file: SafeTensorsFile, plan: Plan) throws(CommandLineError) -> [TensorOutcome] {
+  /// Prunes the checkpoint file into `output` and returns what happened to each tensor.
+  func run(_ checkpoint: ShardedCheckpoint, plan: Plan) throws(CommandLineError) -> [TensorOutcome] {
     guard !SamePath.same(input, output) else {
       throw .usage("output \(output) is the input file: Bonsai never writes to its input")
     }
-    removeLeftovers()
+    removeLeftovers(of: output)
+    return try stream(checkpoint, plan: plan) { _ in output }
+  }
+
+  /// Makes the decisions of `plan` over every shard, lets `check` refuse the shapes they
+  /// give before anything is written, then writes each shard, one after another, to
+  /// `destination(shard)` and returns what happened to each tensor.
+  func stream(
+    _ checkpoint: ShardedCheckpoint, plan: Plan,
+    to destination: (ShardedCheckpoint.Shard) -> String,
+    checking check: ([ModelConfig.Reshaping]) throws(CommandLineError) -> Void = { _ in }
+  ) throws(CommandLineError) -> [TensorOutcome] {
     let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
     defer { buffer.deallocate() }
-    let decisions = try decide(file, plan: plan, buffer: buffer)
-
-    let writer: SafeTensorsWriter
-    do {
-      writer = try SafeTensorsWriter(
-        path: output,
-        tensors: plan.entries.map { tensor, action in
-          TensorHeader(
-            name: tensor.name, dtype: tensor.dtype,
-            shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
-        },
-        metadata: metadata(file, plan: plan), syncsToDisk: syncsToDisk)
-    } catch {
-      throw .failure("\(error)")
-    }
-    let progress = ProgressDisplay(
+    let decisions = try decide(checkpoint, plan: plan, buffer: buffer)
+    try check(
+      plan.entries.map { tensor, action in
+        ModelConfig.Reshaping(
+          name: tensor.name, before: tensor.shape,
+          after: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
+      })
+    var progress = ProgressDisplay(
       style: progressStyle, totalTensors: plan.entries.count,
-      totalBytes: file.tensors.reduce(0) { $0 + $1.byteCount })
+      totalBytes: checkpoint.tensors.reduce(0) { $0 + $1.byteCount })
+    progress.shardCount = checkpoint.shards.count
     var outcomes = [TensorOutcome]()
     var bytesDone = 0
-    do {
-      for (index, (tensor, action)) in plan.entries.enumerated() {
-        let outcome = try process(
-          tensor, action: action, file: file, decisions: decisions, buffer: buffer,
-          writer: writer)
-        file.release(tensor)
-        outcomes.append(outcome)
-        bytesDone += tensor.byteCount
-        progress.update(
-          index: index, name: tensor.name, bytesDone: bytesDone,
-          action: outcome.skipReason == nil ? "pruned" : "copied")
+    for (shardIndex, shard) in checkpoint.shards.enumerated() {
+      let entries = plan.entries.filter { checkpoint.shard(of: $0.info).name == shard.name }
+      let writer: SafeTensorsWriter
+      do {
+        writer = try SafeTensorsWriter(
+          path: destination(shard),
+          tensors: entries.map { tensor, action in
+            TensorHeader(
+              name: tensor.name, dtype: tensor.dtype,
+              shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
+          },
+          metadata: metadata(shard.file, plan: plan), syncsToDisk: syncsToDisk)
+      } catch {
+        throw .failure("\(error)")
       }
-      try writer.finish()
-    } catch let error as CommandLineError {
-      writer.abandon()
-      throw error
-    } catch {
-      writer.abandon()
-      throw .failure("\(error)")
+      do {
+        for (tensor, action) in entries {
+          let outcome = try process(
+            tensor, action: action, checkpoint: checkpoint, decisions: decisions,
+            buffer: buffer, writer: writer)
+          checkpoint.release(tensor)
+          progress.update(
+            index: outcomes.count, name: tensor.name, bytesDone: bytesDone + tensor.byteCount,
+            action: outcome.skipReason == nil ? "pruned" : "copied")
+          outcomes.append(outcome)
+          bytesDone += tensor.byteCount
+        }
+        try writer.finish()
+      } catch let error as CommandLineError {
+        writer.abandon()
+        throw error
+      } catch {
+        writer.abandon()
+        throw .failure("\(error)")
+      }
+      progress.finishedShard(shardIndex, name: shard.name, tensors: entries.count)
     }
     return outcomes
   }
 
   /// Writes one tensor and says what happened to it.
   private func process(
-    _ tensor: TensorInfo, action: Action, file: SafeTensorsFile, decisions: Decisions,
+    _ tensor: TensorInfo, action: Action, checkpoint: ShardedCheckpoint, decisions: Decisions,
     buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
   ) throws -> TensorOutcome {
-    let before = file.withBytes(of: tensor) {
+    let before = checkpoint.withBytes(of: tensor) {
       ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
     }
     if case .copy = action {
-      try file.withBytes(of: tensor) { bytes throws(SafeTensorsError) in try writer.append(bytes) }
+      try checkpoint.withBytes(of: tensor) { bytes throws(SafeTensorsError) in try writer.append(bytes) }
       return TensorOutcome(
         info: tensor, action: action, outputShape: tensor.shape, nonzeroBefore: before,
         nonzeroAfter: before, kept: nil, scoreSource: nil, pattern: nil)
@@ -212,9 +242,9 @@ struct CheckpointPruning {
     let written = UnsafeMutableRawBufferPointer(
       rebasing: buffer[0 ..< count * tensor.dtype.bitWidth / 8])
     if compact, let kept {
-      file.withBytes(of: tensor) { kept.compact($0, shape: tensor.shape, dtype: tensor.dtype, into: written) }
+      checkpoint.withBytes(of: tensor) { kept.compact($0, shape: tensor.shape, dtype: tensor.dtype, into: written) }
     } else {
-      file.withBytes(of: tensor) { written.copyMemory(from: $0) }
+      checkpoint.withBytes(of: tensor) { written.copyMemory(from: $0) }
       if let kept {
         kept.zeroOthers(written, shape: tensor.shape, dtype: tensor.dtype)
       } else {
@@ -263,7 +293,7 @@ struct CheckpointPruning {
     compact ? kept?.compactedShape(of: tensor.shape) ?? tensor.shape : tensor.shape
   }
 
-  /// The input's metadata with Bonsai's keys added.
+  /// A file's metadata with Bonsai's keys added.
   private func metadata(_ file: SafeTensorsFile, plan: Plan) -> [String: String] {
     var metadata = file.metadata
     metadata["bonsai.version"] = Bonsai.version
@@ -273,8 +303,9 @@ struct CheckpointPruning {
     return metadata
   }
 
-  /// Removes the temporary files of interrupted runs next to the output, saying so.
-  private func removeLeftovers() {
+  /// Removes the temporary files (or folders) of interrupted runs next to `output`, saying
+  /// so.
+  func removeLeftovers(of output: String) {
     for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
       do {
         try FileManager.default.removeItem(atPath: leftover)

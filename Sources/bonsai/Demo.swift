@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFolders
 import Pruning
 import SafeTensors
 
@@ -41,12 +42,12 @@ extension Bonsai {
           input: input, output: output,
           pruner: Pruner(try PruningConfig(sparsity: sparsity)),
           selection: try TensorSelection(include: [], exclude: []), progressStyle: .quiet)
-        let file = try CheckpointFile.open(input)
-        let plan = try job.plan(file)
+        let checkpoint = ShardedCheckpoint(file: try CheckpointFile.open(input))
+        let plan = try job.plan(checkpoint)
         out.write(PruneOutput.plan(plan))
-        out.write(PruneOutput.table(try job.run(file, plan: plan)))
+        out.write(PruneOutput.table(try job.run(checkpoint, plan: plan)))
         out.write("\n$ bonsai report \(output)\n")
-        out.write(CheckpointReport(try CheckpointFile.open(output)).text)
+        out.write(CheckpointReport(try CheckpointInput.open(output)).text())
       }
     }
 

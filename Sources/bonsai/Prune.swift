@@ -1,25 +1,39 @@
 import ArgumentParser
 import Foundation
+import ModelFolders
 import Pruning
 import SafeTensors
 
 extension Bonsai {
-  /// `bonsai prune`: prunes a checkpoint into a new file.
+  /// `bonsai prune`: prunes a checkpoint into a new file, or a model folder into a new
+  /// folder.
   struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Prune a safetensors checkpoint into a new file.",
+      abstract: "Prune a safetensors checkpoint into a new file, or a model folder into a new folder.",
       discussion: """
         By default prunes F32, F16 and BF16 matrices whose names contain neither "embed" nor \
         "lm_head"; every other tensor is copied byte for byte. Pruned tensors keep their \
         dtype and every kept value its exact bits. The output is written to a temporary file \
-        next to it and renamed into place when complete; the input is never modified.
+        (or folder) next to it and renamed into place when complete; the input is never \
+        modified. A Hugging Face model folder (model.safetensors, or shards with \
+        model.safetensors.index.json) is pruned as one checkpoint into a folder of the same \
+        shards, index, config and other files.
         """)
 
-    @Argument(help: "The checkpoint to prune (.safetensors). It is never modified.")
+    @Argument(help: "The checkpoint to prune: a .safetensors file or a model folder. It is never modified.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint.")
+    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint (a folder, for a folder).")
     var output: String?
+
+    @Flag(help: "Replace an existing output folder (atomically: the old one is swapped out whole, then removed).")
+    var replace = false
+
+    @Flag(name: .customLong("allow-uneven"), help: "Let --compact leave the layers of a model folder with different sizes; config.json then keeps the sizes it declares, which transformers will not load as they are.")
+    var allowUneven = false
+
+    @Flag(help: "For a model folder, list every tensor instead of one line per name pattern.")
+    var verbose = false
 
     @OptionGroup var pruning: PruningOptions
 
@@ -29,10 +43,10 @@ extension Bonsai {
     @Option(help: "Do not prune the tensors whose names match this regular expression (repeatable).")
     var exclude: [String] = []
 
-    @Option(help: "Gradients for --metric taylor: a safetensors file with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
+    @Option(help: "Gradients for --metric taylor: a safetensors file (or a folder of shards) with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
     var gradients: String?
 
-    @Option(help: "Activations for --metric wanda: a safetensors file holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
+    @Option(help: "Activations for --metric wanda: a safetensors file (or a folder of shards) holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
     var activations: String?
 
     @Flag(help: "Remove pruned rows or columns instead of zeroing them: the tensors shrink, and the report lists the kept indices. Needs --granularity rows or columns, or --pair.")
@@ -63,6 +77,7 @@ extension Bonsai {
 
     func run() throws {
       try reportingErrors {
+        let source = try CheckpointInput.open(input)
         var job = CheckpointPruning(
           input: input, output: output ?? "",
           pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
@@ -73,18 +88,42 @@ extension Bonsai {
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
         job.syncsToDisk = !noSync
-        let file = try CheckpointFile.open(input)
-        let plan = try job.plan(file)
-        if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
+        let folderJob = source.folder.map { folder in
+          FolderPruning(
+            job: job, folder: folder, output: output ?? "", replacing: replace,
+            allowsUnevenSizes: allowUneven)
+        }
+        if !dryRun { try folderJob?.checkPaths() }
+        let plan = try job.plan(source.checkpoint)
+        let folded = source.folder != nil && !verbose
+        if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan, folded: folded)) }
         if dryRun { return }
-        let outcomes = try job.run(file, plan: plan)
-        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
-        if let report {
+        let outcomes: [CheckpointPruning.TensorOutcome]
+        if let folderJob {
+          let result = try folderJob.run(plan)
+          outcomes = result.tensors
+          if !quiet {
+            for entry in folderJob.folder.skippedEntries {
+              Terminal.standardError.write(
+                "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
+            }
+            for change in result.sizeChanges {
+              Terminal.standardOutput.write("\(ModelFolder.configName): \(change)\n")
+            }
+          }
+        } else {
+          outcomes = try job.run(source.checkpoint, plan: plan)
+        }
+        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded)) }
+        if let reportPath = report {
           let config = PruneReport.Config(
             method: job.method, library: job.pruner.config, gradients: gradients,
             activations: activations, compact: compact, pairs: pair, include: include,
             exclude: exclude, input: input, output: output)
-          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
+          let report = PruneReport(outcomes: outcomes, config: config) { tensor in
+            source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
+          }
+          try JSONOutput.write(report, to: reportPath)
         }
       }
     }
@@ -127,40 +166,49 @@ enum JSONOutput {
   }
 }
 
-/// The text `bonsai prune` prints.
+/// The text `bonsai prune` prints: every tensor, or for a model folder (unless
+/// `--verbose`) a summary with one line per name pattern, layer numbers folded
+/// (`model.layers.*.mlp.up_proj.weight ×32`).
 enum PruneOutput {
-  /// Which tensors are pruned and why the others are skipped.
-  static func plan(_ plan: CheckpointPruning.Plan) -> String {
+  /// Which tensors are pruned and why the others are skipped; `folded` gathers the tensors
+  /// of each name pattern and decision on one line.
+  static func plan(_ plan: CheckpointPruning.Plan, folded: Bool = false) -> String {
     let pruned = plan.entries.filter(\.action.isPruning).count
     var text = "\(pruned) of \(plan.entries.count) tensors selected for pruning\n"
-    for (tensor, action) in plan.entries {
+    let label = { (name: String) in folded ? NamePattern(name).text : name }
+    let describe = { (tensor: TensorInfo, action: CheckpointPruning.Action) -> (verb: String, reason: String?) in
       switch action {
-      case .copy(let reason): text += "  skip   \(tensor.name): \(reason)\n"
-      case .prune: text += "  prune  \(tensor.name)\n"
+      case .copy(let reason): ("skip ", reason)
+      case .prune: ("prune", nil)
       case .producer(let group):
-        text += "  prune  \(tensor.name): rows are the channels of \(plan.groups[group].consumer.name)\n"
-      case .consumer:
-        text += "  prune  \(tensor.name): columns read the channels of its producers\n"
+        ("prune", "rows are the channels of \(label(plan.groups[group].consumer.name))")
+      case .consumer: ("prune", "columns read the channels of its producers")
       }
+    }
+    let lines = OrderedGroups.gather(plan.entries) { entry in
+      let (verb, reason) = describe(entry.info, entry.action)
+      return "\(verb) \(label(entry.info.name)) \(reason ?? "")"
+    }
+    for (_, members) in lines {
+      let (tensor, action) = members[0]
+      let (verb, reason) = describe(tensor, action)
+      let count = members.count > 1 ? " ×\(members.count)" : ""
+      text += "  \(verb)  \(label(tensor.name))\(count)\(reason.map { ": " + $0 } ?? "")\n"
     }
     return text
   }
 
-  /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary.
-  static func table(_ outcomes: [CheckpointPruning.TensorOutcome]) -> String {
-    let rows = outcomes.map { outcome -> [String] in
-      let total = outcome.info.elementCount
-      let before = total == 0 ? 0 : Double(total - outcome.nonzeroBefore) / Double(total)
-      let after = total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total)
-      let shape =
-        outcome.outputShape == outcome.info.shape
-        ? "\(outcome.info.shape)" : "\(outcome.info.shape) → \(outcome.outputShape)"
-      let pattern = outcome.pattern.map { $0.satisfied ? " (\($0.keep):\($0.of) holds)" : " (\($0.keep):\($0.of) BROKEN)" } ?? ""
-      return [
-        outcome.info.name, shape, outcome.info.dtype.rawValue,
-        "\(Percent(before)) → \(Percent(after))" + (outcome.skipReason == nil ? "" : " (copied)")
-          + pattern,
-      ]
+  /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary;
+  /// `folded` gathers the tensors of each name pattern on one row (sparsity over them all).
+  static func table(_ outcomes: [CheckpointPruning.TensorOutcome], folded: Bool = false) -> String {
+    let label = { (name: String) in folded ? NamePattern(name).text : name }
+    // Pruned and copied tensors of one pattern are on two rows.
+    let groups = OrderedGroups.gather(outcomes) { outcome in
+      "\(label(outcome.info.name)) \(outcome.skipReason == nil)"
+    }
+    let rows = groups.map { _, members in
+      let name = label(members[0].info.name)
+      return row(members, label: members.count > 1 ? "\(name) ×\(members.count)" : name)
     }
     let total = outcomes.reduce(0) { $0 + $1.info.elementCount }
     let nonzero = outcomes.reduce(0) { $0 + $1.nonzeroAfter }
@@ -169,6 +217,32 @@ enum PruneOutput {
     return TextTable.render(header: ["tensor", "shape", "dtype", "sparsity"], rows: rows)
       + "pruned \(pruned) of \(outcomes.count) tensors; \(nonzero) of \(total) weights nonzero, "
       + "overall sparsity \(Percent(sparsity))\n"
+  }
+
+  /// One row for tensors pruned (or copied) alike: shape and dtype when they share them,
+  /// sparsity over all of them.
+  private static func row(_ members: [CheckpointPruning.TensorOutcome], label: String) -> [String] {
+    func shared(_ values: [String]) -> String {
+      Set(values).count == 1 ? values[0] : "mixed"
+    }
+    let total = members.reduce(0) { $0 + $1.info.elementCount }
+    let before = members.reduce(0) { $0 + $1.nonzeroBefore }
+    let after = members.reduce(0) { $0 + $1.nonzeroAfter }
+    let shape = shared(
+      members.map { outcome in
+        outcome.outputShape == outcome.info.shape
+          ? "\(outcome.info.shape)" : "\(outcome.info.shape) → \(outcome.outputShape)"
+      })
+    let patterns = members.compactMap(\.pattern)
+    let pattern = patterns.first.map { first in
+      patterns.allSatisfy(\.satisfied) ? " (\(first.keep):\(first.of) holds)" : " (\(first.keep):\(first.of) BROKEN)"
+    } ?? ""
+    let fraction = { (nonzero: Int) in total == 0 ? 0 : Double(total - nonzero) / Double(total) }
+    return [
+      label, shape, shared(members.map(\.info.dtype.rawValue)),
+      "\(Percent(fraction(before))) → \(Percent(fraction(after)))"
+        + (members[0].skipReason == nil ? "" : " (copied)") + pattern,
+    ]
   }
 }
 

@@ -1,4 +1,5 @@
 import Pruning
+import SafeTensors
 
 /// The JSON report `bonsai prune --report` writes: every tensor of the file, pruned or not.
 struct PruneReport: Encodable {
@@ -69,6 +70,8 @@ struct PruneReport: Encodable {
   /// One tensor of the file.
   struct Tensor: Encodable {
     let name: String
+    /// The shard holding it, for a model folder.
+    let shard: String?
     let shape: [Int]
     let outputShape: [Int]
     let dtype: String
@@ -84,7 +87,7 @@ struct PruneReport: Encodable {
     let pattern: Pattern?
 
     enum CodingKeys: String, CodingKey {
-      case name, shape, dtype, pruned, sparsity, method, pattern
+      case name, shard, shape, dtype, pruned, sparsity, method, pattern
       case outputShape = "output_shape"
       case skipReason = "skip_reason"
       case scoreSource = "score_source"
@@ -111,13 +114,17 @@ struct PruneReport: Encodable {
     try container.encode(tensors, forKey: .tensors)
   }
 
-  /// The report of a run's outcomes. Sparsity counts removed weights (compaction) as pruned:
-  /// it is 1 − nonzero written / elements of the input tensor.
-  init(outcomes: [CheckpointPruning.TensorOutcome], config: Config) {
+  /// The report of a run's outcomes, each tensor with the shard `shard` says holds it (nil
+  /// for a file). Sparsity counts removed weights (compaction) as pruned: it is
+  /// 1 − nonzero written / elements of the input tensor.
+  init(
+    outcomes: [CheckpointPruning.TensorOutcome], config: Config,
+    shard: (TensorInfo) -> String? = { _ in nil }
+  ) {
     tensors = outcomes.map { outcome in
       let total = outcome.info.elementCount
       return Tensor(
-        name: outcome.info.name, shape: outcome.info.shape, outputShape: outcome.outputShape,
+        name: outcome.info.name, shard: shard(outcome.info), shape: outcome.info.shape, outputShape: outcome.outputShape,
         dtype: outcome.info.dtype.rawValue, pruned: outcome.skipReason == nil,
         skipReason: outcome.skipReason, method: Self.method(outcome.action, config: config),
         scoreSource: outcome.scoreSource, totalParams: total,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelFolders
 import Pruning
 import SafeTensors
 
@@ -9,20 +10,24 @@ extension Bonsai {
     static let configuration = CommandConfiguration(
       abstract: "Report the sparsity and |w| statistics of each tensor of a checkpoint.")
 
-    @Argument(help: "The checkpoint to read (.safetensors).")
+    @Argument(help: "The checkpoint to read: a .safetensors file or a model folder.")
     var input: String
 
-    @Flag(help: "Print the report as JSON.")
+    @Flag(help: "Print the report as JSON (every tensor, for a folder too).")
     var json = false
+
+    @Flag(help: "For a model folder, list every tensor instead of one line per name pattern.")
+    var verbose = false
 
     func run() throws {
       try reportingErrors {
-        let report = CheckpointReport(try CheckpointFile.open(input))
+        let source = try CheckpointInput.open(input)
+        let report = CheckpointReport(source)
         if json {
           let data = try JSONOutput.encoded(report)
           Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
         } else {
-          Terminal.standardOutput.write(report.text)
+          Terminal.standardOutput.write(report.text(folded: source.folder != nil && !verbose))
         }
       }
     }
@@ -34,6 +39,8 @@ struct CheckpointReport: Encodable {
   /// One tensor: its counts, and for F32, F16 and BF16 the statistics of |w|.
   struct Tensor: Encodable {
     let name: String
+    /// The shard holding it, for a model folder.
+    let shard: String?
     let shape: [Int]
     let dtype: String
     let totalParams: Int
@@ -44,7 +51,7 @@ struct CheckpointReport: Encodable {
     let magnitude: ScoreStatistics?
 
     enum CodingKeys: String, CodingKey {
-      case name, shape, dtype, sparsity, magnitude
+      case name, shard, shape, dtype, sparsity, magnitude
       case totalParams = "total_params"
       case nonzeroParams = "nonzero_params"
       case nonFinite = "non_finite"
@@ -67,38 +74,59 @@ struct CheckpointReport: Encodable {
     try container.encode(tensors, forKey: .tensors)
   }
 
-  /// The report of every tensor of `file`, read in place.
-  init(_ file: SafeTensorsFile) {
-    self.file = file.path
-    tensors = file.tensors.map { info in
-      let tensor = file.withBytes(of: info) { bytes in
+  /// The report of every tensor of a file or folder, read in place.
+  init(_ input: CheckpointInput) {
+    let checkpoint = input.checkpoint
+    file = input.folder?.path ?? checkpoint.shards[0].name
+    tensors = checkpoint.tensors.map { info in
+      let tensor = checkpoint.withBytes(of: info) { bytes in
         let nonzero = ZeroCount.nonzero(in: bytes, dtype: info.dtype, count: info.elementCount)
         let (nonFinite, magnitude) = WeightStatistics.of(bytes, dtype: info.dtype)
         return Tensor(
-          name: info.name, shape: info.shape, dtype: info.dtype.rawValue,
+          name: info.name, shard: input.folder == nil ? nil : checkpoint.shard(of: info).name,
+          shape: info.shape, dtype: info.dtype.rawValue,
           totalParams: info.elementCount, nonzeroParams: nonzero,
           sparsity: info.elementCount == 0 ? 0 : Double(info.elementCount - nonzero) / Double(info.elementCount),
           nonFinite: nonFinite, magnitude: magnitude)
       }
-      file.release(info)
+      checkpoint.release(info)
       return tensor
     }
     totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
   }
 
-  /// The report as a table and a summary line.
-  var text: String {
+  /// The report as a table and a summary line; `folded` gathers the tensors of each name
+  /// pattern (layer numbers folded) on one row: sparsity over them all, the lowest min|w|,
+  /// the highest max|w|, the mean of |w| over them all, no median or deviation.
+  func text(folded: Bool = false) -> String {
     func number(_ value: Double?) -> String {
       guard let value else { return "-" }
       return String(format: "%.4g", value)
     }
-    let rows = tensors.map { tensor in
-      [
-        tensor.name, "\(tensor.shape)", tensor.dtype, "\(Percent(tensor.sparsity))",
-        number(tensor.magnitude?.min), number(tensor.magnitude?.max),
-        number(tensor.magnitude?.mean), number(tensor.magnitude?.median),
-        number(tensor.magnitude?.standardDeviation),
-        tensor.nonFinite.map { $0 == 0 ? "" : "\($0) non-finite" } ?? "",
+    let groups = OrderedGroups.gather(tensors) { folded ? NamePattern($0.name).text : $0.name }
+    let rows = groups.map { label, members in
+      guard members.count > 1 else {
+        let tensor = members[0]
+        return [
+          tensor.name, "\(tensor.shape)", tensor.dtype, "\(Percent(tensor.sparsity))",
+          number(tensor.magnitude?.min), number(tensor.magnitude?.max),
+          number(tensor.magnitude?.mean), number(tensor.magnitude?.median),
+          number(tensor.magnitude?.standardDeviation),
+          tensor.nonFinite.map { $0 == 0 ? "" : "\($0) non-finite" } ?? "",
+        ]
+      }
+      let shapes = Set(members.map { "\($0.shape)" })
+      let dtypes = Set(members.map(\.dtype))
+      let totals = CheckpointTotals(members.map { ($0.totalParams, $0.nonzeroParams) })
+      let magnitudes = members.compactMap(\.magnitude)
+      let counted = magnitudes.reduce(0) { $0 + $1.count }
+      let nonFinite = members.reduce(0) { $0 + ($1.nonFinite ?? 0) }
+      return [
+        "\(label) ×\(members.count)", shapes.count == 1 ? "\(members[0].shape)" : "mixed",
+        dtypes.count == 1 ? members[0].dtype : "mixed", "\(Percent(totals.overallSparsity))",
+        number(magnitudes.map(\.min).min()), number(magnitudes.map(\.max).max()),
+        number(counted == 0 ? nil : magnitudes.reduce(0) { $0 + $1.mean * Double($1.count) } / Double(counted)),
+        "-", "-", nonFinite == 0 ? "" : "\(nonFinite) non-finite",
       ]
     }
     return TextTable.render(

@@ -16,7 +16,7 @@ enum SamePath {
   }
 
   /// The path with its folder resolved by realpath(3), or the path itself.
-  private static func resolved(_ path: String) -> String {
+  static func resolved(_ path: String) -> String {
     let slash = path.lastIndex(of: "/")
     let folder = slash.map { String(path[..<$0]) } ?? "."
     let name = slash.map { String(path[path.index(after: $0)...]) } ?? path

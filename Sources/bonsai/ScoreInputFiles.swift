@@ -1,13 +1,23 @@
+import ModelFolders
 import Pruning
 import SafeTensors
 
 /// The files that score inputs come from: `--gradients` for Taylor scores |w·g| and
-/// `--activations` for Wanda's |w|·‖X_j‖, each a safetensors file keyed by weight name.
+/// `--activations` for Wanda's |w|·‖X_j‖, each a safetensors file, or a folder of shards
+/// as for weights, keyed by weight name: they may cover the tensors of any shard.
 struct ScoreInputFiles {
+  /// Score inputs read from a file or folder.
+  struct Source {
+    /// The path given on the command line.
+    let path: String
+    /// The tensors, by weight name.
+    let checkpoint: ShardedCheckpoint
+  }
+
   /// Gradients with the weights' names and shapes.
-  let gradients: SafeTensorsFile?
+  let gradients: Source?
   /// Per weight `NAME`, a vector of input norms `[in]` or calibration inputs `[samples, in]`.
-  let activations: SafeTensorsFile?
+  let activations: Source?
 
   /// No score inputs.
   static let none = ScoreInputFiles(gradients: nil, activations: nil)
@@ -25,9 +35,12 @@ extension ScoreInputFiles {
     if metric == .wanda && activations == nil {
       throw .usage("--metric wanda needs --activations FILE: the input norms of every pruned weight")
     }
+    func open(_ path: String) throws(CommandLineError) -> Source {
+      Source(path: path, checkpoint: try CheckpointInput.open(path).checkpoint)
+    }
     self.init(
-      gradients: try gradients.map { path throws(CommandLineError) in try CheckpointFile.open(path) },
-      activations: try activations.map { path throws(CommandLineError) in try CheckpointFile.open(path) })
+      gradients: try gradients.map { path throws(CommandLineError) in try open(path) },
+      activations: try activations.map { path throws(CommandLineError) in try open(path) })
   }
 
   /// Where the scores of a pruned tensor come from, for the report.
@@ -49,23 +62,24 @@ extension ScoreInputFiles {
   /// (computed from calibration inputs through the BLAS column norms); nil when the metric
   /// needs none.
   func input(for tensor: TensorInfo, threads: Int?) throws(CommandLineError) -> ScoreInput? {
-    guard let (file, info) = try entry(for: tensor) else { return nil }
-    let values = file.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
-    if file === gradients { return .gradients(values) }
+    guard let (source, info) = try entry(for: tensor) else { return nil }
+    let values = source.checkpoint.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
+    // The metric takes gradients or activations, never both.
+    if gradients != nil { return .gradients(values) }
     if info.shape.count == 1 { return .inputNorms(values) }
     do {
       return .inputNorms(
         try ActivationNorms.columnNorms(
           of: values.span, shape: info.shape, name: info.name, threadCount: threads))
     } catch {
-      throw .failure("\(file.path): \(error)")
+      throw .failure("\(source.path): \(error)")
     }
   }
 
   /// The file and tensor holding `tensor`'s input, checked against its shape.
-  private func entry(for tensor: TensorInfo) throws(CommandLineError) -> (SafeTensorsFile, TensorInfo)? {
+  private func entry(for tensor: TensorInfo) throws(CommandLineError) -> (Source, TensorInfo)? {
     if let gradients {
-      guard let info = gradients.tensor(named: tensor.name) else {
+      guard let info = gradients.checkpoint.tensor(named: tensor.name) else {
         throw .usage(
           "--gradients \(gradients.path) has no tensor \"\(tensor.name)\": give its gradients or --exclude it")
       }
@@ -77,7 +91,7 @@ extension ScoreInputFiles {
       return (gradients, info)
     }
     if let activations {
-      guard let info = activations.tensor(named: tensor.name) else {
+      guard let info = activations.checkpoint.tensor(named: tensor.name) else {
         throw .usage(
           "--activations \(activations.path) has no tensor \"\(tensor.name)\": give its input norms or --exclude it")
       }
@@ -92,12 +106,12 @@ extension ScoreInputFiles {
     return nil
   }
 
-  private func checkDType(_ info: TensorInfo, in file: SafeTensorsFile, option: String)
+  private func checkDType(_ info: TensorInfo, in source: Source, option: String)
     throws(CommandLineError)
   {
     guard info.dtype.isPrunable else {
       throw .usage(
-        "\(option) \(file.path): tensor \"\(info.name)\" has dtype \(info.dtype.rawValue); only F32, F16 and BF16 are read")
+        "\(option) \(source.path): tensor \"\(info.name)\" has dtype \(info.dtype.rawValue); only F32, F16 and BF16 are read")
     }
   }
 }

@@ -28,7 +28,8 @@ struct Terminal {
 }
 
 /// Progress of a run over a checkpoint, per tensor and by bytes: a bar redrawn in place on
-/// a terminal, plain lines otherwise, nothing when quiet.
+/// a terminal, plain lines otherwise (one per tensor for a file, one per shard for a
+/// sharded folder), nothing when quiet.
 struct ProgressDisplay {
   /// How progress is shown.
   enum Style {
@@ -38,6 +39,8 @@ struct ProgressDisplay {
   let style: Style
   let totalTensors: Int
   let totalBytes: Int
+  /// The number of files written: above 1, progress is told per shard.
+  var shardCount = 1
 
   /// The style for stderr: a bar on a terminal, lines otherwise, nothing when `quiet`.
   static func style(quiet: Bool) -> Style {
@@ -50,7 +53,9 @@ struct ProgressDisplay {
     case .quiet:
       return
     case .lines:
-      Terminal.standardError.write("[\(index + 1)/\(totalTensors)] \(action) \(name)\n")
+      if shardCount == 1 {
+        Terminal.standardError.write("[\(index + 1)/\(totalTensors)] \(action) \(name)\n")
+      }
     case .bar:
       let width = 30
       let fraction = totalBytes == 0 ? 1 : Double(bytesDone) / Double(totalBytes)
@@ -61,5 +66,13 @@ struct ProgressDisplay {
         "\r[\(bar)] \(index + 1)/\(totalTensors) tensors, \(megabytes)\u{1B}[K")
       if index + 1 == totalTensors { Terminal.standardError.write("\n") }
     }
+  }
+
+  /// Reports that shard `index` (0-based), `name`, holding `tensors` tensors, is written:
+  /// one line, above the bar on a terminal. Nothing for a single file.
+  func finishedShard(_ index: Int, name: String, tensors: Int) {
+    guard shardCount > 1 && style != .quiet else { return }
+    let line = "shard \(index + 1)/\(shardCount) \(name): \(tensors) tensors written\n"
+    Terminal.standardError.write(style == .bar ? "\r\u{1B}[K" + line : line)
   }
 }

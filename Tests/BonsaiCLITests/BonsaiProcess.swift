@@ -34,6 +34,19 @@ struct BonsaiProcess {
       status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
       standardError: String(decoding: errData, as: UTF8.self))
   }
+
+  /// Starts `bonsai` with `arguments`, kills it with SIGKILL after `seconds`, and waits
+  /// for it: a run killed wherever it happens to be.
+  static func runKilled(_ arguments: [String], after seconds: Double) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    usleep(useconds_t(seconds * 1_000_000))
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+  }
 }
 
 /// Writes a checkpoint of F32 tensors (and optionally raw tensors of other dtypes).

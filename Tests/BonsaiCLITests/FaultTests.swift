@@ -51,14 +51,7 @@ struct FaultTests {
       } else if FileManager.default.fileExists(atPath: output) {
         try FileManager.default.removeItem(atPath: output)
       }
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: BonsaiProcess.binary)
-      process.arguments = arguments
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      usleep(useconds_t(duration * fraction * 1_000_000))
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
+      try BonsaiProcess.runKilled(arguments, after: duration * fraction)
       if try !temporaryFiles(folder).isEmpty { killsMidWrite += 1 }
       if FileManager.default.fileExists(atPath: output) {
         // Either the previous file untouched, or (if the run finished first) a new complete

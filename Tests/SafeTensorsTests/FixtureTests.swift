@@ -19,6 +19,22 @@ struct FixtureTests {
     #expect(file.fileSize == 16)
   }
 
+  @Test("\"__metadata__\": null reads as no metadata, as in the reference implementation")
+  func nullMetadata() throws {
+    let directory = try TemporaryDirectory()
+    let path = directory.file("null.safetensors")
+    let header = "{\"__metadata__\":null," + entry("w", "U8", "[2]", "[0,2]") + "}"
+    try writeRaw(fileBytes(header: header, data: [7, 9]), to: path)
+    let file = try SafeTensorsFile(path: path)
+    #expect(!file.hasMetadata)
+    #expect(file.metadata.isEmpty)
+    #expect(file.tensors.map(\.name) == ["w"])
+
+    let twice = directory.file("twice.safetensors")
+    try writeRaw(fileBytes(header: #"{"__metadata__":null,"__metadata__":{}}"#), to: twice)
+    #expect(openingError(twice)?.description.contains("appears more than once") == true)
+  }
+
   @Test("one F32 tensor [1.0, -2.0], bytes worked out by hand")
   func smallF32() throws {
     let directory = try TemporaryDirectory()

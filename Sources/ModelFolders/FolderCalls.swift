@@ -1,0 +1,189 @@
+// The only file of this module that calls into the C library (or Foundation's file
+// manager): listing, copying, renaming and removing files and folders. Each wrapper reports failure as a `ModelFolderError.io`
+// naming the path and the action, with the C `errno`.
+
+import CAtomicRename
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Thin, typed wrappers over the system calls of model folders.
+enum FolderCalls {
+  /// What a path names, following symbolic links.
+  enum Kind {
+    case missing, file, folder, other
+  }
+
+  /// What `path` names, following symbolic links (a Hugging Face cache snapshot is a folder
+  /// of links to blobs). The corresponding C function is `stat`.
+  static func kind(of path: String) -> Kind {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return .missing }
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: return .file
+    case S_IFDIR: return .folder
+    default: return .other
+    }
+  }
+
+  /// Whether `path` exists as a name, a dangling symbolic link included. The corresponding
+  /// C function is `lstat`.
+  static func exists(_ path: String) -> Bool {
+    var status = stat()
+    return lstat(path, &status) == 0
+  }
+
+  /// What tells two paths to one file or folder apart from two different ones.
+  struct Identity: Equatable {
+    let device: UInt
+    let inode: UInt
+  }
+
+  /// The device and inode of `path` (following links), or nil when it does not exist. The
+  /// corresponding C function is `stat`.
+  static func identity(of path: String) -> Identity? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return Identity(device: UInt(status.st_dev), inode: UInt(status.st_ino))
+  }
+
+  /// The names in a folder, sorted, without `.` and `..`.
+  static func entries(of path: String) throws(ModelFolderError) -> [String] {
+    do {
+      return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    } catch {
+      let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+      let code = underlying?.domain == NSPOSIXErrorDomain ? underlying?.code : nil
+      throw .cannotList(path: path, errno: code.map(Int32.init) ?? EIO)
+    }
+  }
+
+  /// The whole content of a small file (an index, a config). The corresponding C functions
+  /// are `open` and `read`.
+  static func contents(of path: String) throws(ModelFolderError) -> [UInt8] {
+    let fd = try open(path, flags: O_RDONLY)
+    defer { close(fd) }
+    var bytes = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw .io(path: path, action: "read", errno: errno) }
+      if count == 0 { return bytes }
+      bytes += chunk[0 ..< count]
+    }
+  }
+
+  /// Creates the file `path` (which must not exist) holding `bytes`, synced to disk when
+  /// `sync`.
+  static func write(_ bytes: [UInt8], to path: String, sync: Bool) throws(ModelFolderError) {
+    let fd = try open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+    defer { close(fd) }
+    let written = bytes.withUnsafeBytes { buffer in
+      Result { () throws(ModelFolderError) in try writeAll(fd, buffer, path: path) }
+    }
+    try written.get()
+    if sync { try syncFile(fd, path: path) }
+  }
+
+  /// Copies the content of the file `source` (following links) into the new file
+  /// `target`, a megabyte at a time; synced to disk when `sync`.
+  static func copyFile(_ source: String, to target: String, sync: Bool) throws(ModelFolderError) {
+    let input = try open(source, flags: O_RDONLY)
+    defer { close(input) }
+    let output = try open(target, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+    defer { close(output) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+      let count = read(input, buffer.baseAddress, buffer.count)
+      if count < 0 && errno == EINTR { continue }
+      guard count >= 0 else { throw .io(path: source, action: "read", errno: errno) }
+      if count == 0 { break }
+      try writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0 ..< count]), path: target)
+    }
+    if sync { try syncFile(output, path: target) }
+  }
+
+  /// Creates the folder `path`. The corresponding C function is `mkdir`.
+  static func makeFolder(_ path: String) throws(ModelFolderError) {
+    guard mkdir(path, 0o777) == 0 else {
+      throw .io(path: path, action: "create the folder", errno: errno)
+    }
+  }
+
+  /// Flushes a folder's entries to disk; file systems that cannot are left as they are.
+  static func syncFolder(_ path: String) throws(ModelFolderError) {
+    let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
+    defer { close(fd) }
+    guard fsync(fd) == 0 || errno == EINVAL || errno == ENOTSUP else {
+      throw .io(path: path, action: "sync", errno: errno)
+    }
+  }
+
+  /// Renames `source` to `destination`, failing with EEXIST if that exists. The
+  /// corresponding C function is `renameat2` with `RENAME_NOREPLACE`.
+  static func renameNoReplace(_ source: String, to destination: String) throws(ModelFolderError) {
+    guard bonsai_rename_noreplace(source, destination) == 0 else {
+      throw .io(path: destination, action: "rename \(source) to it", errno: errno)
+    }
+  }
+
+  /// Swaps two existing paths atomically. The corresponding C function is `renameat2` with
+  /// `RENAME_EXCHANGE`.
+  static func exchange(_ first: String, with second: String) throws(ModelFolderError) {
+    guard bonsai_rename_exchange(first, second) == 0 else {
+      throw .io(path: second, action: "exchange it with \(first)", errno: errno)
+    }
+  }
+
+  /// Removes `path` and, for a folder, everything in it, without following links; failures
+  /// are ignored (used to clean up). The corresponding C functions are `unlink` and `rmdir`.
+  static func removeTree(_ path: String) {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { return }
+    if status.st_mode & S_IFMT == S_IFDIR {
+      for name in (try? entries(of: path)) ?? [] { removeTree(path + "/" + name) }
+      _ = rmdir(path)
+    } else {
+      _ = unlink(path)
+    }
+  }
+
+  private static func open(_ path: String, flags: Int32, mode: mode_t = 0) throws(ModelFolderError)
+    -> Int32
+  {
+    while true {
+      let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+      if fd >= 0 { return fd }
+      if errno != EINTR {
+        throw .io(path: path, action: flags & O_CREAT != 0 ? "create" : "open", errno: errno)
+      }
+    }
+  }
+
+  private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String)
+    throws(ModelFolderError)
+  {
+    guard let base = buffer.baseAddress else { return }
+    var offset = 0
+    while offset < buffer.count {
+      let result = Glibc.write(fd, base + offset, buffer.count - offset)
+      if result > 0 {
+        offset += result
+      } else if result < 0 && errno == EINTR {
+        continue
+      } else {
+        throw .io(path: path, action: "write", errno: result == 0 ? EIO : errno)
+      }
+    }
+  }
+
+  private static func syncFile(_ fd: Int32, path: String) throws(ModelFolderError) {
+    while fsync(fd) != 0 {
+      if errno != EINTR { throw .io(path: path, action: "sync", errno: errno) }
+    }
+  }
+}

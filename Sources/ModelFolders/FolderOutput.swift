@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import SafeTensors
+
+/// An output folder that appears whole or not at all: it is built in a temporary folder next
+/// to the destination, `.<name>.bonsai-tmp-<pid>-<random>` (named as
+/// ``SafeTensorsWriter`` names its temporary files, so that
+/// ``SafeTensorsWriter/leftoverTemporaryFiles(for:)`` finds the folders killed runs left
+/// too), and renamed into place by ``commit()``.
+///
+/// An existing destination is refused unless `replacing`; then `commit()` swaps the new
+/// folder and the old one in one step (`renameat2` with `RENAME_EXCHANGE`), so that the
+/// destination's name always names a complete folder, old or new, and removes the old one
+/// afterwards. A run killed before the swap leaves the destination untouched; one killed
+/// after it leaves the old folder under the temporary name, for the next run to clean up.
+///
+/// On ``abandon()``, or when released before ``commit()``, the temporary folder is removed.
+public final class FolderOutput {
+  /// Where the folder goes.
+  public let destination: String
+  /// The folder being built; write into it with ``path(of:)``.
+  public let temporaryPath: String
+  /// The folder that holds the destination.
+  private let parent: String
+  private let replacing: Bool
+  private let syncsToDisk: Bool
+  private var isOpen = true
+
+  /// Creates the temporary folder next to `destination`.
+  ///
+  /// - Parameters:
+  ///   - destination: The output folder's path; its parent folder must exist.
+  ///   - replacing: Whether an existing destination is replaced; if not, it is an error.
+  ///   - syncsToDisk: Whether files and folders are flushed to disk before the rename (a
+  ///     crash or kill never leaves a partial folder either way; a power loss might without).
+  /// - Throws: ``ModelFolderError/destinationExists(path:)``, or ``ModelFolderError/io(path:action:errno:)``
+  ///   when the temporary folder cannot be created.
+  public init(destination: String, replacing: Bool, syncsToDisk: Bool) throws(ModelFolderError) {
+    var trimmed = destination
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+    if !replacing && FolderCalls.exists(trimmed) { throw .destinationExists(path: trimmed) }
+    let slash = trimmed.lastIndex(of: "/")
+    let parentPath = slash.map { String(trimmed[..<$0]) } ?? "."
+    let parent = parentPath.isEmpty ? "/" : parentPath
+    let name = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+    var attempts = 0
+    while true {
+      let random = String(UInt64.random(in: .min ... .max), radix: 16)
+      let candidate = ModelFolder.join(
+        parent, ".\(name)\(SafeTensorsWriter.temporaryFilePrefix)\(getpid())-\(random)")
+      do {
+        try FolderCalls.makeFolder(candidate)
+        temporaryPath = candidate
+        break
+      } catch .io(_, _, EEXIST) where attempts < 16 {
+        attempts += 1
+      } catch .io(_, _, let code) {
+        throw .io(path: trimmed, action: "create a temporary folder beside it", errno: code)
+      } catch {
+        throw error
+      }
+    }
+    self.destination = trimmed
+    self.parent = parent
+    self.replacing = replacing
+    self.syncsToDisk = syncsToDisk
+  }
+
+  deinit {
+    if isOpen { FolderCalls.removeTree(temporaryPath) }
+  }
+
+  /// The path of `name` (a file or sub-folder name, or a relative path) inside the folder
+  /// being built.
+  public func path(of name: String) -> String {
+    ModelFolder.join(temporaryPath, name)
+  }
+
+  /// Writes a new file `name` into the folder.
+  public func write(_ bytes: [UInt8], as name: String) throws(ModelFolderError) {
+    try FolderCalls.write(bytes, to: path(of: name), sync: syncsToDisk)
+  }
+
+  /// Copies the entry `name` of `folder` (a file, or a folder with everything in it,
+  /// following symbolic links) into the folder under the same name, byte for byte, except
+  /// the paths (relative to `folder`) in `skipped`.
+  public func copy(_ name: String, from folder: String, skipping skipped: Set<String> = [])
+    throws(ModelFolderError)
+  {
+    try copyTree(folder, name, skipping: skipped)
+  }
+
+  private func copyTree(_ folder: String, _ relative: String, skipping skipped: Set<String>)
+    throws(ModelFolderError)
+  {
+    let source = ModelFolder.join(folder, relative)
+    let target = path(of: relative)
+    switch FolderCalls.kind(of: source) {
+    case .folder:
+      try FolderCalls.makeFolder(target)
+      for name in try FolderCalls.entries(of: source) where !skipped.contains(relative + "/" + name) {
+        try copyTree(folder, relative + "/" + name, skipping: skipped)
+      }
+      if syncsToDisk { try FolderCalls.syncFolder(target) }
+    case .file:
+      try FolderCalls.copyFile(source, to: target, sync: syncsToDisk)
+    case .missing:
+      throw .io(path: source, action: "copy it (a dangling link?)", errno: ENOENT)
+    case .other:
+      throw .io(path: source, action: "copy it: not a file or folder", errno: EINVAL)
+    }
+  }
+
+  /// Renames the folder into place (replacing the destination when asked to, and removing
+  /// the old one) and syncs the parent folder.
+  ///
+  /// - Throws: ``ModelFolderError/destinationExists(path:)`` when the destination appeared
+  ///   meanwhile and replacing was not asked for, or an I/O error; either way the temporary
+  ///   folder is removed and the destination untouched.
+  public func commit() throws(ModelFolderError) {
+    precondition(isOpen, "FolderOutput.commit() after commit or abandon")
+    isOpen = false
+    do throws(ModelFolderError) {
+      if syncsToDisk { try FolderCalls.syncFolder(temporaryPath) }
+      do throws(ModelFolderError) {
+        if replacing && FolderCalls.exists(destination) {
+          try FolderCalls.exchange(temporaryPath, with: destination)
+        } else {
+          try FolderCalls.renameNoReplace(temporaryPath, to: destination)
+        }
+      } catch .io(_, _, ENOENT) where replacing {
+        // The old destination went away meanwhile: nothing left to replace.
+        try FolderCalls.renameNoReplace(temporaryPath, to: destination)
+      } catch .io(_, _, EEXIST) {
+        throw .destinationExists(path: destination)
+      }
+    } catch {
+      FolderCalls.removeTree(temporaryPath)
+      throw error
+    }
+    // After an exchange the temporary name holds the old destination.
+    FolderCalls.removeTree(temporaryPath)
+    if syncsToDisk { try FolderCalls.syncFolder(parent) }
+  }
+
+  /// Removes the folder being built; the destination is untouched. Does nothing after
+  /// ``commit()``.
+  public func abandon() {
+    if isOpen {
+      isOpen = false
+      FolderCalls.removeTree(temporaryPath)
+    }
+  }
+}
+
+@available(*, unavailable, message: "an output folder is built by one task at a time")
+extension FolderOutput: Sendable {}

@@ -1,0 +1,180 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import SafeTensors
+
+/// A Hugging Face model folder, opened and checked: its safetensors weights (one
+/// `model.safetensors`, or shards listed by `model.safetensors.index.json`), its
+/// `config.json`, and every other file and sub-folder (tokenizer files, README,
+/// `1_Pooling/…`), which a pruned copy carries over byte for byte.
+///
+/// Which files are the weights:
+/// - one `*.safetensors.index.json`: the shards its `weight_map` names; every tensor of
+///   every shard must be listed, under that shard, and each only once (a `model.safetensors`
+///   beside `model.safetensors.index.json` is ambiguous: transformers would load it first);
+/// - otherwise one `*.safetensors` file (usually `model.safetensors`).
+///
+/// Every other file and sub-folder is carried over, except weights of other formats, at any
+/// depth (`pytorch_model*.bin`, `tf_model*.h5`, `flax_model*.msgpack`, `*.gguf`, `*.onnx`,
+/// `*.pt`, `*.pth`, `original/consolidated.00.pth`…, which would still hold the unpruned
+/// weights: see ``skippedEntries``) and the `.git` and `.cache` folders of a cloned or
+/// downloaded repository. Symbolic links are followed, so a
+/// Hugging Face cache snapshot (a folder of links to blobs) reads like any folder.
+public struct ModelFolder: Sendable {
+  /// The folder's path, as given.
+  public let path: String
+  /// The weights.
+  public let checkpoint: ShardedCheckpoint
+  /// The index, for a sharded folder.
+  public let index: ShardIndex?
+  /// The parsed `config.json`, when the folder has one.
+  public let config: ModelConfig?
+  /// The top-level entries carried over as they are, `config.json` included, sorted.
+  public let otherEntries: [String]
+  /// The paths, relative to the folder, left out of a pruned copy, sorted: top-level
+  /// entries, or files inside the sub-folders of ``otherEntries``.
+  public let skippedEntries: [String]
+
+  /// The name of the file transformers reads a model's configuration from.
+  public static let configName = "config.json"
+
+  /// Opens the model folder at `path`, reads its index and maps every shard.
+  ///
+  /// - Throws: ``ModelFolderError`` for a folder without safetensors weights (naming the
+  ///   weight files of other formats it holds), an index that is not valid JSON or names a
+  ///   missing shard, a tensor in two shards, a shard holding tensors the index does not
+  ///   map to it, a shard that is not a valid safetensors file, an invalid `config.json`, or
+  ///   a sub-folder whose links loop.
+  public init(path: String) throws(ModelFolderError) {
+    let names = try FolderCalls.entries(of: path)
+    let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
+    let files = names.filter { $0.hasSuffix(".safetensors") && FolderCalls.kind(of: Self.join(path, $0)) == .file }
+    let index: ShardIndex?
+    let weightNames: [String]
+    switch (indexes.count, files.count) {
+    case (1, _):
+      // transformers loads `model.safetensors` before the shards its index lists.
+      let unsharded = String(indexes[0].dropLast(".index.json".count))
+      if files.contains(unsharded) {
+        throw .ambiguousWeights(path: path, candidates: [unsharded, indexes[0]])
+      }
+      let indexPath = Self.join(path, indexes[0])
+      let parsed = try ShardIndex(
+        bytes: try FolderCalls.contents(of: indexPath), fileName: indexes[0], path: indexPath)
+      index = parsed
+      weightNames = parsed.shardNames
+    case (0, 1):
+      index = nil
+      weightNames = files
+    case (0, 0):
+      throw .noSafeTensors(path: path, found: names.filter(Self.isWeightsFile))
+    default:
+      throw .ambiguousWeights(path: path, candidates: indexes.isEmpty ? files : indexes)
+    }
+    var shards = [ShardedCheckpoint.Shard]()
+    for name in weightNames {
+      let shardPath = Self.join(path, name)
+      if let index, FolderCalls.kind(of: shardPath) == .missing {
+        let tensor = index.weightMap.filter { $0.value == name }.keys.sorted().first ?? ""
+        throw .missingShard(index: Self.join(path, index.fileName), tensor: tensor, shard: name)
+      }
+      do {
+        shards.append(ShardedCheckpoint.Shard(name: name, file: try SafeTensorsFile(path: shardPath)))
+      } catch {
+        throw .unreadableShard(error)
+      }
+    }
+    let checkpoint = try ShardedCheckpoint(shards)
+    if let index { try Self.check(checkpoint, against: index, folder: path) }
+
+    var config: ModelConfig?
+    if names.contains(Self.configName) {
+      let configPath = Self.join(path, Self.configName)
+      config = try ModelConfig(bytes: try FolderCalls.contents(of: configPath), path: configPath)
+    }
+    let weights = Set(weightNames + indexes)
+    let others = names.filter { !weights.contains($0) }
+    self.path = path
+    self.checkpoint = checkpoint
+    self.index = index
+    self.config = config
+    otherEntries = others.filter { !Self.isSkipped($0) }
+    var skipped = others.filter(Self.isSkipped)
+    for entry in otherEntries where FolderCalls.kind(of: Self.join(path, entry)) == .folder {
+      skipped += try Self.nestedWeights(in: path, under: entry, ancestors: [])
+    }
+    skippedEntries = skipped.sorted()
+  }
+
+  /// The weight files of other formats in the sub-folder `relative` of `folder`, at any
+  /// depth, as paths relative to `folder`; `ancestors` are the folders above, by identity,
+  /// so that a link back to one of them is found rather than followed forever.
+  private static func nestedWeights(
+    in folder: String, under relative: String, ancestors: [FolderCalls.Identity]
+  ) throws(ModelFolderError) -> [String] {
+    let path = join(folder, relative)
+    guard let identity = FolderCalls.identity(of: path), !ancestors.contains(identity) else {
+      throw .io(path: path, action: "copy it: its links make a loop", errno: ELOOP)
+    }
+    var found = [String]()
+    for name in try FolderCalls.entries(of: path) {
+      let child = relative + "/" + name
+      if FolderCalls.kind(of: join(folder, child)) == .folder {
+        found += try nestedWeights(in: folder, under: child, ancestors: ancestors + [identity])
+      } else if isOtherFormatWeights(name) {
+        found.append(child)
+      }
+    }
+    return found
+  }
+
+  /// Whether `path` names a folder (following symbolic links).
+  public static func isFolder(_ path: String) -> Bool {
+    FolderCalls.kind(of: path) == .folder
+  }
+
+  /// `name` inside `folder`.
+  static func join(_ folder: String, _ name: String) -> String {
+    folder.hasSuffix("/") ? folder + name : folder + "/" + name
+  }
+
+  /// Checks that the index maps every tensor of every shard to that shard, and only those.
+  private static func check(_ checkpoint: ShardedCheckpoint, against index: ShardIndex, folder: String)
+    throws(ModelFolderError)
+  {
+    let indexPath = join(folder, index.fileName)
+    for shard in checkpoint.shards {
+      for tensor in shard.file.tensors where index.weightMap[tensor.name] != shard.name {
+        throw .unlistedTensor(
+          shard: join(folder, shard.name), tensor: tensor.name, index: indexPath,
+          listedShard: index.weightMap[tensor.name])
+      }
+    }
+    for (tensor, shard) in index.weightMap.sorted(by: { $0.key < $1.key })
+    where checkpoint.tensor(named: tensor) == nil {
+      throw .tensorNotInShard(index: indexPath, tensor: tensor, shard: shard)
+    }
+  }
+
+  /// Weights in another format that transformers or llama.cpp would load instead of, or
+  /// beside, the safetensors ones: a pruned copy leaves them out.
+  private static func isOtherFormatWeights(_ name: String) -> Bool {
+    let formats = [".gguf", ".onnx", ".onnx_data", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".ot"]
+    // `.bin` and indexes hold weights under these names only (`training_args.bin` does not).
+    let prefixes = ["pytorch_model", "tf_model", "flax_model", "openvino_model"]
+    let suffixes = [".bin", ".xml", ".index.json"]
+    return formats.contains { name.hasSuffix($0) }
+      || prefixes.contains { name.hasPrefix($0) } && suffixes.contains { name.hasSuffix($0) }
+  }
+
+  /// Files that may hold weights, named when a folder has no safetensors ones.
+  private static func isWeightsFile(_ name: String) -> Bool {
+    isOtherFormatWeights(name) || name.hasSuffix(".bin")
+  }
+
+  /// Whether a top-level entry is left out of a pruned copy: weights of another format, a
+  /// repository's `.git` or download `.cache`.
+  private static func isSkipped(_ name: String) -> Bool {
+    name == ".git" || name == ".cache" || isOtherFormatWeights(name)
+  }
+}

@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+import ModelFolders
+import SafeTensors
+
+/// `bonsai prune DIR -o OUTDIR`: a model folder pruned into a new folder that transformers
+/// loads. The shards are pruned by `CheckpointPruning` (every decision made over all of them
+/// first, then streamed shard by shard into the same file names); the index gets the new
+/// `total_size`; `config.json` gets the sizes compaction changed; every other file and
+/// sub-folder is copied byte for byte. All of it is built in a temporary folder next to
+/// OUTDIR and renamed into place when complete.
+struct FolderPruning {
+  /// The shards' pruning; its `output` is unused.
+  let job: CheckpointPruning
+  /// The folder read.
+  let folder: ModelFolder
+  /// The folder written.
+  let output: String
+  /// Whether an existing `output` is replaced.
+  let replacing: Bool
+  /// Whether compaction may leave layers with sizes `config.json` cannot declare.
+  let allowsUnevenSizes: Bool
+
+  /// What happened to each tensor, and the sizes of `config.json` that changed.
+  struct Outcome {
+    let tensors: [CheckpointPruning.TensorOutcome]
+    let sizeChanges: [ModelConfig.SizeChange]
+  }
+
+  /// Refuses outputs that would write into the input or remove it, and an existing output
+  /// unless `replacing`: before anything is computed.
+  func checkPaths() throws(CommandLineError) {
+    if output.hasSuffix(".safetensors") {
+      throw .usage("output \(output) names a file, but a model folder is pruned into a folder: name it without .safetensors")
+    }
+    let input = Self.canonical(folder.path)
+    let target = Self.canonical(output)
+    if input == target {
+      throw .usage("output \(output) is the input folder: Bonsai never writes to its input")
+    }
+    if target.hasPrefix(input + "/") {
+      throw .usage("output \(output) is inside the input folder \(folder.path): write it elsewhere")
+    }
+    if input.hasPrefix(target + "/") {
+      throw .usage("the input folder \(folder.path) is inside output \(output), which would replace it")
+    }
+    var status = stat()
+    if !replacing && lstat(output, &status) == 0 {
+      throw .usage("output \(output) exists: pass --replace to replace it")
+    }
+  }
+
+  /// Prunes the folder into `output`.
+  func run(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
+    try checkPaths()
+    let target: FolderOutput
+    do {
+      target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: job.syncsToDisk)
+    } catch {
+      throw .failure("\(error)")
+    }
+    // Its own temporary folder is not a leftover: this process runs.
+    job.removeLeftovers(of: target.destination)
+    var sizeChanges = [ModelConfig.SizeChange]()
+    let tensors = try job.stream(
+      folder.checkpoint, plan: plan, to: { target.path(of: $0.name) },
+      checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
+    do {
+      if let index = folder.index {
+        // Bit counts are whole bytes: the writer checked each tensor's.
+        let bytes = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 }
+        let parameters = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
+        try target.write(
+          try index.updated(totalSize: bytes, totalParameters: parameters), as: index.fileName)
+      }
+      for entry in folder.otherEntries {
+        if entry == ModelFolder.configName, let config = folder.config, !sizeChanges.isEmpty {
+          try target.write(config.replacing(Self.newValues(sizeChanges)), as: entry)
+        } else {
+          try target.copy(entry, from: folder.path, skipping: Set(folder.skippedEntries))
+        }
+      }
+      try target.commit()
+    } catch {
+      target.abandon()
+      throw .failure("\(error)")
+    }
+    return Outcome(tensors: tensors, sizeChanges: sizeChanges)
+  }
+
+  /// The changes to `config.json`'s sizes that the output shapes make; uneven ones are a
+  /// usage error unless allowed, and then leave the config as it is.
+  private func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
+    -> [ModelConfig.SizeChange]
+  {
+    guard let config = folder.config else { return [] }
+    let changes = config.sizeChanges(tensors)
+    if !allowsUnevenSizes, let uneven = changes.first(where: \.isUneven) {
+      throw .usage(
+        "--compact leaves layers of different sizes, which \(ModelFolder.configName) cannot "
+          + "declare: \(uneven); prune every layer alike, or pass --allow-uneven to keep "
+          + "\(ModelFolder.configName) as it is")
+    }
+    return changes.filter { !$0.isUneven }
+  }
+
+  /// The new values of the sizes changed uniformly.
+  private static func newValues(_ changes: [ModelConfig.SizeChange]) -> [String: Int] {
+    var values = [String: Int]()
+    for case .uniform(let key, _, let to) in changes { values[key] = to }
+    return values
+  }
+
+  /// `path` with every link and `..` resolved: the whole path when it exists, else its
+  /// folder.
+  private static func canonical(_ path: String) -> String {
+    guard let real = realpath(path, nil) else { return SamePath.resolved(path) }
+    defer { free(real) }
+    return String(cString: real)
+  }
+}
+
+extension ModelConfig.SizeChange {
+  /// Whether the layers disagree.
+  var isUneven: Bool {
+    if case .uneven = self { true } else { false }
+  }
+}
