@@ -49,6 +49,9 @@ extension Bonsai {
     @Option(help: "Write a JSON report of every tensor to this path.")
     var report: String?
 
+    @Option(name: .customLong("report-html"), help: "Write an HTML report to this path: the overall numbers, the configuration, sparsity by layer, and for each pruned tensor a picture of its mask and a histogram of |w| before and after.")
+    var reportHTML: String?
+
     @Flag(help: "Only list which tensors would be pruned and why the others are skipped.")
     var dryRun = false
 
@@ -58,6 +61,14 @@ extension Bonsai {
     func validate() throws {
       if !dryRun && output == nil {
         throw ValidationError("missing --output: where should the pruned checkpoint go?")
+      }
+      if let reportHTML {
+        try ReportFile.checkDestination(
+          reportHTML, option: "--report-html",
+          others: [
+            ("the input", input), ("the --output", output), ("the --report", report),
+            ("the --gradients file", gradients), ("the --activations file", activations),
+          ])
       }
     }
 
@@ -73,18 +84,24 @@ extension Bonsai {
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
         job.syncsToDisk = !noSync
+        if reportHTML != nil { job.pictures = TensorPictures() }
         let file = try CheckpointFile.open(input)
         let plan = try job.plan(file)
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
         if dryRun { return }
         let outcomes = try job.run(file, plan: plan)
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
-        if let report {
-          let config = PruneReport.Config(
-            method: job.method, library: job.pruner.config, gradients: gradients,
-            activations: activations, compact: compact, pairs: pair, include: include,
-            exclude: exclude, input: input, output: output)
-          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
+        let config = PruneReport.Config(
+          method: job.method, library: job.pruner.config, gradients: gradients,
+          activations: activations, compact: compact, pairs: pair, include: include,
+          exclude: exclude, input: input, output: output)
+        let values = PruneReport(outcomes: outcomes, config: config)
+        if let report { try JSONOutput.write(values, to: report) }
+        if let reportHTML, let pictures = job.pictures {
+          try HTMLReport(
+            report: values, pictures: pictures, title: "Bonsai: what was pruned",
+            subtitle: "\(input) → \(output ?? "")"
+          ).write(to: reportHTML)
         }
       }
     }
@@ -118,12 +135,7 @@ enum JSONOutput {
 
   /// Writes `value` to `path` atomically (a temporary file renamed into place).
   static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
-    let data = try encoded(value)
-    do {
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      throw .failure("cannot write report \(path): \(error.localizedDescription)")
-    }
+    try ReportFile.write(try encoded(value), to: path, describing: "report")
   }
 }
 

@@ -15,9 +15,23 @@ extension Bonsai {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: "Also write an HTML report to this path: sparsity by layer, and for each matrix a picture of its mask and a histogram of |w|.")
+    var html: String?
+
+    func validate() throws {
+      if let html { try ReportFile.checkDestination(html, option: "--html", others: [("the input", input)]) }
+    }
+
     func run() throws {
       try reportingErrors {
-        let report = CheckpointReport(try CheckpointFile.open(input))
+        let file = try CheckpointFile.open(input)
+        let report = CheckpointReport(file)
+        if let html {
+          try HTMLReport(
+            report: report, pictures: TensorPictures.of(file), title: "Bonsai: checkpoint report",
+            subtitle: input, settings: file.metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+          ).write(to: html)
+        }
         if json {
           let data = try JSONOutput.encoded(report)
           Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
