@@ -150,7 +150,8 @@ enum HTMLReportAssets {
         node(svg, "rect", {x: i * step + 2, y: plot - h + 4, width: step - 4, height: h,
           fill: i === 0 ? "#e15759" : i === bins.length - 1 ? "#59a14f" : "#4e79a7"},
           `${count(n)} of ${count(total)} ${noun} keep ${label === "none" || label === "all" ? label : label + " of"} their weights`);
-        if (i % 2 === 0 || i === bins.length - 1) text(svg, label, i * step + step / 2, height - 6, "middle");
+        const tick = i === 0 || i === bins.length - 1 ? label : i % 2 === 0 ? `${(i - 1) * 10}%` : "";
+        text(svg, tick, i * step + step / 2, height - 6, "middle");
       });
     }
 
@@ -173,29 +174,45 @@ enum HTMLReportAssets {
       const first = Math.min(...filled.map((set) => set.firstBin));
       const last = Math.max(...filled.map((set) => set.firstBin + set.counts.length - 1));
       const at = (set, bin) => set.counts[bin - set.firstBin] || 0;
-      const top = Math.max(...filled.map((set) => Math.max(...set.counts)));
-      const width = 480, plot = 130, left = 4, step = (width - 2 * left) / (last - first + 1);
+      // The long tail of tiny |w| (under 0.1 % of the weights) is one bar, so that the bulk
+      // of the distribution gets the width.
+      const total = Math.max(...filled.map((set) => set.counts.reduce((sum, n) => sum + n, 0)));
+      const tail = sets.map(() => 0);
+      let low = first;
+      while (low < last && Math.max(...sets.map((set, i) => tail[i] + at(set, low))) <= total / 1000) {
+        sets.forEach((set, i) => { tail[i] += at(set, low); });
+        low++;
+      }
+      const bars = [];
+      if (low > first) {
+        bars.push({counts: tail, range: `|w| below ${edge(low).toPrecision(3)}`});
+      }
+      for (let bin = low; bin <= last; bin++) {
+        bars.push({counts: sets.map((set) => at(set, bin)),
+          range: `|w| in [${edge(bin).toPrecision(3)}, ${edge(bin + 1).toPrecision(3)})`});
+      }
+      const top = Math.max(...bars.map((bar) => Math.max(...bar.counts)));
+      const width = 480, plot = 130, left = 4, step = (width - 2 * left) / bars.length;
       const svg = figure(box, before ? "|w| before (grey) and after pruning (blue), log scale"
         : "|w|, log scale", width, plot + 22, zeros + nonFinite + "; tallest bar: " + count(top));
       node(svg, "line", {class: "base", x1: 0, y1: plot + 0.5, x2: width, y2: plot + 0.5});
-      for (let bin = first; bin <= last; bin++) {
-        const x = left + (bin - first) * step;
-        const range = `|w| in [${edge(bin).toPrecision(3)}, ${edge(bin + 1).toPrecision(3)})`;
-        const tip = before ? `${range}: ${count(at(before, bin))} before, ${count(at(after, bin))} after`
-          : `${range}: ${count(at(after, bin))}`;
+      const origin = low - (low > first ? 1 : 0);
+      bars.forEach((bar, i) => {
+        const x = left + i * step;
+        const tip = before ? `${bar.range}: ${count(bar.counts[0])} before, ${count(bar.counts[1])} after`
+          : `${bar.range}: ${count(bar.counts[0])}`;
         node(svg, "rect", {x, y: 0, width: step, height: plot, fill: "transparent"}, tip);
-        if (before && at(before, bin) > 0) {
-          const h = Math.max(1, plot * at(before, bin) / top);
-          node(svg, "rect", {x, y: plot - h, width: Math.max(step - 0.5, 0.5), height: h, fill: "#c5ccd6"}, tip);
-        }
-        if (at(after, bin) > 0) {
-          const h = Math.max(1, plot * at(after, bin) / top);
-          node(svg, "rect", {x: x + step * 0.2, y: plot - h, width: Math.max(step * 0.6, 0.5), height: h,
-            fill: "#4e79a7"}, tip);
-        }
-      }
-      for (let power = Math.ceil(Math.log10(edge(first))); Math.pow(10, power) < edge(last + 1); power++) {
-        const x = left + (position(Math.pow(10, power)) - first) * step;
+        bar.counts.forEach((n, set) => {
+          if (n === 0) return;
+          const h = Math.max(1, plot * n / top);
+          const shown = set === sets.length - 1 ? {x: x + step * 0.2, width: Math.max(step * 0.6, 0.5), fill: "#4e79a7"}
+            : {x, width: Math.max(step - 0.5, 0.5), fill: "#c5ccd6"};
+          node(svg, "rect", Object.assign(shown, {y: plot - h, height: h}), tip);
+        });
+      });
+      if (low > first) text(svg, "less", 0, plot + 16);
+      for (let power = Math.ceil(Math.log10(edge(low))); Math.pow(10, power) < edge(last + 1); power++) {
+        const x = left + (position(Math.pow(10, power)) - origin) * step;
         node(svg, "line", {class: "base", x1: x, y1: plot, x2: x, y2: plot + 4});
         text(svg, power >= -3 && power <= 3 ? String(Math.pow(10, power)) : `1e${power}`, x, plot + 16, "middle");
       }

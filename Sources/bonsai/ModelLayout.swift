@@ -85,7 +85,8 @@ struct ModelLayout {
     return groups.map { layer in
       let members = byLayer[layer, default: []]
       let marks = marks(of: measure, members, layer: layer)
-      return SVGChart.Group(label: members.first?.place.index.map(String.init) ?? layer, marks: marks.map(\.mark))
+      let label = groups.count == 1 ? layer : members.first?.place.index.map(String.init) ?? layer
+      return SVGChart.Group(label: label, marks: marks.map(\.mark))
     }
   }
 

@@ -65,7 +65,7 @@ enum SVGChart {
   /// The most bar slots (bars and the gaps between groups) in one row of the chart.
   private static let slotsPerRow = 150
   /// The widest a bar slot gets, so that a few bars do not fill the page.
-  private static let widestSlot = 20.0
+  private static let widestSlot = 44.0
 
   /// Bars grouped by label, wrapped into rows of the chart when there are many.
   static func groupedBars(_ groups: [Group], axis: Axis, title: String) -> String {
