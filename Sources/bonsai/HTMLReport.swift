@@ -43,7 +43,7 @@ struct HTMLReport {
 
   /// The whole page.
   var page: String {
-    let layout = ModelLayout(values.tensors, charted: { pictures.entries[$0.name] != nil })
+    let layout = ModelLayout(values.tensors) { $0.pruned ?? (pictures.entries[$0.name] != nil) }
     return """
       <!doctype html>
       <html lang="en">
