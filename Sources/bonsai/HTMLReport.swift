@@ -154,7 +154,8 @@ struct HTMLReport {
     return html + "</section>"
   }
 
-  /// Every tensor, layer by layer; the pictured ones open to their pictures.
+  /// Every tensor, layer by layer; the pictured ones open to their pictures, and the first
+  /// pictured tensor with zeros is open from the start.
   private func tensorList(_ layout: ModelLayout) -> String {
     let hasErrors = values.tensors.contains { $0.relativeOutputError != nil }
     var html = """
@@ -164,18 +165,18 @@ struct HTMLReport {
       <span>sparsity</span><span>nonzero of total</span><span>\(hasErrors ? "rel. output error" : "")</span>\
       <span>how</span></div>
       """
-    var firstOpen = true
+    let pictured = values.tensors.filter { pictures.entries[$0.name] != nil }
+    let opened = (pictured.first { $0.nonzeroParams < $0.totalParams } ?? pictured.first)?.name
     for (layer, tensors) in layout.byLayer {
       if layout.byLayer.count > 1 { html += "<h3>\(HTMLText.escaped(layer))</h3>" }
       for (index, tensor) in tensors {
         let row = TensorRow(tensor: tensor)
         if pictures.entries[tensor.name] != nil {
           html += """
-            <details class="tensor" data-picture="picture-\(index)"\(firstOpen ? " open" : "")\
+            <details class="tensor" data-picture="picture-\(index)"\(tensor.name == opened ? " open" : "")\
             \(row.attributes)><summary class="row">\(row.cells)</summary>\
             <div class="facts">\(row.facts)</div><div class="pictures"></div></details>
             """
-          firstOpen = false
         } else {
           html += "<div class=\"tensor row plain\"\(row.attributes)>\(row.cells)</div>"
         }

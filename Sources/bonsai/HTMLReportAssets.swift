@@ -61,8 +61,9 @@ enum HTMLReportAssets {
     """
 
   /// The script: draws a tensor's pictures from its JSON block when the tensor is opened, and
-  /// records on the root element that it ran (`data-script="ready"`) or the first error
-  /// (`data-script-error`), for tests in a headless browser. `#open-all` opens every tensor.
+  /// records on the root element that it ran (`data-script="ready"`), the first error
+  /// (`data-script-error`) and the page's width (`data-scroll-width`), for tests in a
+  /// headless browser. `#open-all` opens every tensor.
   static let script = """
     (() => {
     "use strict";
@@ -98,7 +99,7 @@ enum HTMLReportAssets {
     function heatmap(box, grid) {
       if (grid.cellRows === 0 || grid.cellColumns === 0) return;
       const density = atob(grid.density);
-      const aspect = Math.min(1.5, Math.max(0.35, grid.rows / grid.columns));
+      const aspect = Math.min(1, Math.max(0.35, grid.rows / grid.columns));
       const width = 320, height = Math.round(width * aspect);
       const svg = figure(box, `Where the nonzeros are: ${grid.cellRows} × ${grid.cellColumns} cells ` +
         `over ${count(grid.rows)} rows × ${count(grid.columns)} columns`, width, height);
@@ -238,6 +239,7 @@ enum HTMLReportAssets {
     const pictured = document.querySelectorAll("details[data-picture]");
     if (location.hash === "#open-all") pictured.forEach((details) => { details.open = true; });
     pictured.forEach((details) => { if (details.open) drawSafely(details); });
+    root.dataset.scrollWidth = String(root.scrollWidth);
     root.dataset.script = "ready";
     })();
     """

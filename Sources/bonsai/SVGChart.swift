@@ -98,7 +98,8 @@ enum SVGChart {
           let barX = x + slotWidth * (Double(position) + 0.5) + slotWidth * 0.1
           let barTop = scale(mark.value)
           svg.rect(
-            x: barX, y: barTop, width: slotWidth * 0.8, height: max(y0 + plotHeight - barTop, 0.5),
+            x: barX, y: min(barTop, y0 + plotHeight - 1.5), width: slotWidth * 0.8,
+            height: max(y0 + plotHeight - barTop, 1.5),
             fill: colour(mark.series), tooltip: mark.tooltip)
         }
         let labelWidth = Double(group.label.count) * 6.5
