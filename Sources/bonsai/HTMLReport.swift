@@ -38,11 +38,11 @@ struct HTMLReport {
 
   /// Writes the page to `path` atomically.
   func write(to path: String) throws(CommandLineError) {
-    try ReportFile.write(Data(page.utf8), to: path, describing: "HTML report")
+    try ReportFile.write(Data(try page().utf8), to: path, describing: "HTML report")
   }
 
   /// The whole page.
-  var page: String {
+  func page() throws(CommandLineError) -> String {
     let layout = ModelLayout(values.tensors) { $0.pruned ?? (pictures.entries[$0.name] != nil) }
     return """
       <!doctype html>
@@ -63,7 +63,7 @@ struct HTMLReport {
       numbers; open a tensor for its pictures.</footer>
       </main>
       <script type="application/json" id="bonsai-report">\(HTMLText.scriptJSON(json))</script>
-      \(pictureData())
+      \(try pictureData())
       <script>\(HTMLReportAssets.script)</script>
       </body>
       </html>
@@ -121,37 +121,39 @@ struct HTMLReport {
     }
   }
 
-  /// Sparsity by layer as grouped bars and, across several layers, as one line per role;
-  /// the relative output error likewise when the report has it.
+  /// Sparsity by layer: across several layers one line per role, then bars grouped by
+  /// layer; the relative output error likewise when the report has it.
   private func charts(_ layout: ModelLayout) -> String {
     guard !layout.groups.isEmpty else { return "" }
     let legend = layout.series.enumerated().map { index, name in
       "<span><i style=\"background:\(SVGChart.colour(index))\"></i>\(HTMLText.escaped(name))</span>"
     }
-    var html = """
-      <section class="charts">
-      <h2>Sparsity by layer</h2>
-      <div class="legend">\(legend.joined())</div>
-      \(SVGChart.groupedBars(layout.bars(of: .sparsity), axis: .fraction, title: "Sparsity by layer"))
-      """
-    if layout.spansLayers {
-      html += "<h2>Sparsity across depth, one line per role</h2>"
-        + SVGChart.lines(
-          layout.lines(of: .sparsity), axis: .fraction, xLabel: "layer",
-          title: "Sparsity across depth")
-    }
+    var charts = [(title: String, svg: String)]()
     let errors = layout.charted.compactMap(\.tensor.relativeOutputError)
-    if !errors.isEmpty {
-      let axis = SVGChart.Axis.upTo(errors.max() ?? 1)
-      html += "<h2>Relative output error by layer</h2>"
-        + (layout.spansLayers
-          ? SVGChart.lines(
-            layout.lines(of: .relativeOutputError), axis: axis, xLabel: "layer",
-            title: "Relative output error across depth")
-          : SVGChart.groupedBars(
-            layout.bars(of: .relativeOutputError), axis: axis, title: "Relative output error"))
+    let errorAxis = SVGChart.Axis.upTo(errors.max() ?? 1)
+    if layout.spansLayers {
+      charts.append(
+        ("Sparsity across depth, one line per role",
+         SVGChart.lines(layout.lines(of: .sparsity), axis: .fraction, xLabel: "layer", title: "Sparsity across depth")))
+      if !errors.isEmpty {
+        charts.append(
+          ("Relative output error across depth",
+           SVGChart.lines(
+            layout.lines(of: .relativeOutputError), axis: errorAxis, xLabel: "layer",
+            title: "Relative output error across depth")))
+      }
+    } else if !errors.isEmpty {
+      charts.append(
+        ("Relative output error by layer",
+         SVGChart.groupedBars(layout.bars(of: .relativeOutputError), axis: errorAxis, title: "Relative output error")))
     }
-    return html + "</section>"
+    charts.append(
+      ("Sparsity by layer\(layout.spansLayers ? ", every role" : "")",
+       SVGChart.groupedBars(layout.bars(of: .sparsity), axis: .fraction, title: "Sparsity by layer")))
+    let drawn = charts.enumerated().map { index, chart in
+      "<h2>\(chart.title)</h2>" + (index == 0 ? "<div class=\"legend\">\(legend.joined())</div>" : "") + chart.svg
+    }
+    return "<section class=\"charts\">\(drawn.joined(separator: "\n"))</section>"
   }
 
   /// Every tensor, layer by layer; the pictured ones open to their pictures, and the first
@@ -186,13 +188,20 @@ struct HTMLReport {
   }
 
   /// The pictures' data, one inert JSON block per pictured tensor.
-  private func pictureData() -> String {
+  private func pictureData() throws(CommandLineError) -> String {
     let encoder = JSONEncoder()
-    return values.tensors.enumerated().compactMap { index, tensor in
-      guard let entry = pictures.entries[tensor.name], let data = try? encoder.encode(entry) else {
-        return nil
+    encoder.outputFormatting = .withoutEscapingSlashes
+    var blocks = [String]()
+    for (index, tensor) in values.tensors.enumerated() {
+      guard let entry = pictures.entries[tensor.name] else { continue }
+      do {
+        let data = try encoder.encode(entry)
+        blocks.append(
+          "<script type=\"application/json\" id=\"picture-\(index)\">\(HTMLText.scriptJSON(data))</script>")
+      } catch {
+        throw .failure("cannot encode the pictures of tensor \"\(tensor.name)\": \(error)")
       }
-      return "<script type=\"application/json\" id=\"picture-\(index)\">\(HTMLText.scriptJSON(data))</script>"
-    }.joined(separator: "\n")
+    }
+    return blocks.joined(separator: "\n")
   }
 }

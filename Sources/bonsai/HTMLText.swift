@@ -23,8 +23,9 @@ enum HTMLText {
   /// JSON made safe inside a `<script>` element: no `</` can close it early and no `<!--`
   /// can open a comment (`\/` and `\u003c` are the same JSON).
   static func scriptJSON(_ json: Data) -> String {
-    String(decoding: json, as: UTF8.self)
-      .replacingOccurrences(of: "</", with: "<\\/")
+    let text = String(decoding: json, as: UTF8.self)
+    guard json.contains(UInt8(ascii: "<")) else { return text }
+    return text.replacingOccurrences(of: "</", with: "<\\/")
       .replacingOccurrences(of: "<!--", with: "\\u003c!--")
   }
 

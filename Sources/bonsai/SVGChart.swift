@@ -62,17 +62,21 @@ enum SVGChart {
   private static let plotHeight = 130.0
   private static let top = 8.0
   private static let bottom = 24.0
-  /// The most bar slots (bars and the gaps between groups) in one row of the chart.
+  /// The bar slots (bars and the gaps between groups) a row of the chart holds before it
+  /// wraps; a model with more is drawn in at most `mostRows` rows of thinner bars.
   private static let slotsPerRow = 150
+  private static let mostRows = 3
   /// The widest a bar slot gets, so that a few bars do not fill the page.
   private static let widestSlot = 44.0
 
   /// Bars grouped by label, wrapped into rows of the chart when there are many.
   static func groupedBars(_ groups: [Group], axis: Axis, title: String) -> String {
+    let allSlots = groups.reduce(0) { $0 + $1.marks.count + 1 }
+    let capacity = max(slotsPerRow, (allSlots + mostRows - 1) / mostRows)
     var rows = [[Group]]()
     var slots = 0
     for group in groups {
-      if rows.isEmpty || slots + group.marks.count + 1 > slotsPerRow && slots > 0 {
+      if rows.isEmpty || slots + group.marks.count + 1 > capacity && slots > 0 {
         rows.append([])
         slots = 0
       }

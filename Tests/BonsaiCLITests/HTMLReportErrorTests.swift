@@ -31,8 +31,8 @@ import Testing
     }
     let page = try HTMLReport(
       report: Report(tensors: tensors), pictures: TensorPictures(), title: "t", subtitle: "s"
-    ).page
-    #expect(page.contains("<h2>Relative output error by layer</h2>"))
+    ).page()
+    #expect(page.contains("<h2>Relative output error across depth</h2>"))
     for tensor in tensors {
       #expect(page.contains("data-name=\"\(tensor.name)\" data-sparsity=\"0.5\""))
       #expect(page.contains("data-relative-output-error=\"\(tensor.relative_output_error)\""))
