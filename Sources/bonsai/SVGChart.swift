@@ -132,11 +132,12 @@ enum SVGChart {
       svg.text("\(x)", x: xPosition(x), y: top + plotHeight + 15, anchor: "middle", size: 11)
     }
     svg.text(xLabel, x: width - right, y: top + plotHeight + 30, anchor: "end", size: 11)
+    let radius = high - low > 48 ? 2.0 : 3.2
     for line in lines {
       let points = line.points.map { (xPosition($0.x), yPosition($0.mark.value)) }
       svg.polyline(points, stroke: colour(line.series))
       for ((x, y), point) in zip(points, line.points) {
-        svg.circle(x: x, y: y, radius: 3.2, fill: colour(line.series), tooltip: point.mark.tooltip)
+        svg.circle(x: x, y: y, radius: radius, fill: colour(line.series), tooltip: point.mark.tooltip)
       }
     }
     return svg.closed
