@@ -1,4 +1,5 @@
 import Foundation
+import Pruning
 
 /// The HTML report's charts as inline SVG: bars grouped by layer, and one line per series
 /// across layers. Every mark carries a `<title>` with its exact numbers, which browsers
@@ -27,15 +28,22 @@ enum SVGChart {
   struct Axis: Sendable {
     let top: Double
     let ticks: [Double]
+    /// A tick's label.
     let label: @Sendable (Double) -> String
+    /// A value's label, over a bar wide enough to hold it.
+    let valueLabel: @Sendable (Double) -> String
 
     /// 0 to 100 % in quarters.
-    static let fraction = Axis(top: 1, ticks: [0, 0.25, 0.5, 0.75, 1]) { "\(Int(($0 * 100).rounded()))%" }
+    static let fraction = Axis(
+      top: 1, ticks: [0, 0.25, 0.5, 0.75, 1], label: { "\(Int(($0 * 100).rounded()))%" },
+      valueLabel: { "\(Percent($0))" })
 
     /// 0 to a round number at or above `maximum`, in fifths.
     static func upTo(_ maximum: Double) -> Axis {
       let top = roundedUp(maximum)
-      return Axis(top: top, ticks: (0 ... 5).map { top * Double($0) / 5 }) { HTMLText.short($0) }
+      return Axis(
+        top: top, ticks: (0 ... 5).map { top * Double($0) / 5 }, label: { HTMLText.short($0) },
+        valueLabel: { HTMLText.short($0) })
     }
 
     /// The smallest 1, 2 or 5 × 10ⁿ at or above `value` (1 for nothing positive).
@@ -105,6 +113,11 @@ enum SVGChart {
             x: barX, y: min(barTop, y0 + plotHeight - 1.5), width: slotWidth * 0.8,
             height: max(y0 + plotHeight - barTop, 1.5),
             fill: colour(mark.series), tooltip: mark.tooltip)
+          if slotWidth >= widestSlot {
+            svg.text(
+              axis.valueLabel(mark.value), x: barX + slotWidth * 0.4, y: barTop - 4, anchor: "middle",
+              size: 10)
+          }
         }
         let labelWidth = Double(group.label.count) * 6.5
         if labelWidth <= groupWidth || index % Int((labelWidth / groupWidth).rounded(.up)) == 0 {
