@@ -30,7 +30,7 @@ enum HTMLReportAssets {
     svg rect[fill]:hover,svg circle:hover{opacity:.7}
     .legend{display:flex;flex-wrap:wrap;gap:3px 14px;font-size:12px;margin:2px 0 4px}
     .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:5px}
-    .row{display:grid;grid-template-columns:minmax(0,1fr) 130px 44px 150px 150px 90px minmax(0,190px);\
+    .row{display:grid;grid-template-columns:minmax(0,1fr) 130px 44px 150px 180px 90px minmax(0,180px);\
     gap:10px;align-items:center;padding:4px 8px;border-bottom:1px solid #eef1f4;\
     font-variant-numeric:tabular-nums;font-size:13px}
     .row.head{color:var(--muted);font-size:12px;border-bottom:1px solid var(--line)}

@@ -3,8 +3,9 @@ import Pruning
 
 /// The values of a JSON report — `bonsai prune --report`'s or `bonsai report --json`'s — read
 /// back from their encoding. The HTML report shows these and only these, so that every
-/// number it prints is the JSON report's, and fields the JSON report gains (such as a
-/// tensor's `relative_output_error`) reach the page without a second copy of the report.
+/// number it prints is the JSON report's. A tensor field the JSON report gains reaches the
+/// page by being named here (`relative_output_error`, written by calibration-aware methods,
+/// is); every `config` field reaches it at once.
 struct ReportValues: Decodable {
   /// One tensor of the file.
   struct Tensor: Decodable {
@@ -39,8 +40,6 @@ struct ReportValues: Decodable {
   let totalParams: Int
   let totalNonzero: Int
   let overallSparsity: Double
-  /// The checkpoint a report describes (`bonsai report`).
-  let file: String?
   /// The options of a run (`bonsai prune`), by name.
   let config: [String: ConfigValue]?
   let tensors: [Tensor]
