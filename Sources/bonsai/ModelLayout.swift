@@ -63,7 +63,12 @@ struct ModelLayout {
     series = Self.firstAppearances(charted.map { name($0.place) })
     groups = Self.firstAppearances(charted.map(\.place.layer))
     seriesName = name
+    hasStacks = stacks.count > 1
   }
+
+  /// Whether layers of several stacks (an encoder's and a decoder's) are charted: then a
+  /// layer number alone does not say which layer it is.
+  private let hasStacks: Bool
 
   /// The series name of a place.
   private let seriesName: (LayerName) -> String
@@ -85,7 +90,8 @@ struct ModelLayout {
     return groups.map { layer in
       let members = byLayer[layer, default: []]
       let marks = marks(of: measure, members, layer: layer)
-      let label = groups.count == 1 ? layer : members.first?.place.index.map(String.init) ?? layer
+      let label =
+        groups.count == 1 || hasStacks ? layer : members.first?.place.index.map(String.init) ?? layer
       return SVGChart.Group(label: label, marks: marks.map(\.mark))
     }
   }
