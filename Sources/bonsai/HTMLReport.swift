@@ -190,7 +190,7 @@ struct HTMLReport {
   /// The pictures' data, one inert JSON block per pictured tensor.
   private func pictureData() throws(CommandLineError) -> String {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = .withoutEscapingSlashes
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var blocks = [String]()
     for (index, tensor) in values.tensors.enumerated() {
       guard let entry = pictures.entries[tensor.name] else { continue }
