@@ -4,8 +4,8 @@
 Usage: check_html_report.py PATH/TO/bonsai
 
 Writes the demo checkpoint, prunes it with `--report-html` and reports the pruned file with
-`report --html`; then, for each page, opens it with every tensor open (`#open-all`) and
-checks that the page's script ran without an error and drew every tensor's pictures, that
+`report --html`; then, for each page, opens it once with every tensor open (`#open-all`),
+dumping the DOM and taking a screenshot, and checks that the page's script ran without an error and drew every tensor's pictures, that
 nothing is wider than a 1366-pixel window, and that a 1366 x 900 screenshot is not blank
 (it has many colours and ink on a good part of it). Screenshots are left in
 .build/html-report/ to look at.
@@ -94,7 +94,7 @@ def check_screenshot(path):
 
 
 def check_page(page, screenshot):
-    dom, log = chromium("--dump-dom", f"file://{page}#open-all")
+    dom, log = chromium("--dump-dom", f"--screenshot={screenshot}", f"file://{page}#open-all")
     root = re.search(r"<html[^>]*>", dom).group(0)
     errors = [line for line in log.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert not errors, f"{page}: console messages: {errors}"
@@ -107,7 +107,6 @@ def check_page(page, screenshot):
     figures = len(re.findall(r"<figure>", dom))
     assert pictured > 0 and drawn == pictured, f"{page}: {drawn} of {pictured} tensors drawn"
     assert figures == 5 * pictured, f"{page}: {figures} pictures for {pictured} tensors"
-    chromium(f"--screenshot={screenshot}", f"file://{page}")
     colours, ink = check_screenshot(screenshot)
     print(f"html report: {os.path.basename(page)}: {drawn} tensors drawn, no script errors, "
           f"{width} px wide; screenshot {colours} colours, {100 * ink:.0f}% ink")
