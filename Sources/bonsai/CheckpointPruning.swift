@@ -31,6 +31,8 @@ struct CheckpointPruning {
   var compact = false
   /// Whether the output is flushed to disk before it is renamed into place.
   var syncsToDisk = true
+  /// Where pictures of the pruned tensors go, for an HTML report; nil draws none.
+  var pictures: TensorPictures?
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
 
@@ -268,6 +270,11 @@ struct CheckpointPruning {
         satisfied: PrunableBuffer.satisfiesPattern(
           UnsafeRawBufferPointer(written), dtype: tensor.dtype, columns: tensor.shape[1],
           keep: keep, of: group))
+    }
+    if let pictures {
+      checkpoint.withBytes(of: tensor) {
+        pictures.add(tensor, shape: shape, before: $0, after: UnsafeRawBufferPointer(written))
+      }
     }
     try writer.append(UnsafeRawBufferPointer(written))
     return TensorOutcome(

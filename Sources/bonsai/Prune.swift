@@ -63,6 +63,9 @@ extension Bonsai {
     @Option(help: "Write a JSON report of every tensor to this path.")
     var report: String?
 
+    @Option(name: .customLong("report-html"), help: "Write an HTML report to this path: the overall numbers, the configuration, sparsity by layer, and for each pruned tensor a picture of its mask and a histogram of |w| before and after.")
+    var reportHTML: String?
+
     @Flag(help: "Only list which tensors would be pruned and why the others are skipped.")
     var dryRun = false
 
@@ -72,6 +75,14 @@ extension Bonsai {
     func validate() throws {
       if !dryRun && output == nil {
         throw ValidationError("missing --output: where should the pruned checkpoint go?")
+      }
+      if let reportHTML {
+        try ReportFile.checkDestination(
+          reportHTML, option: "--report-html",
+          others: [
+            ("the input", input), ("the --output", output), ("the --report", report),
+            ("the --gradients file", gradients), ("the --activations file", activations),
+          ])
       }
     }
 
@@ -94,6 +105,7 @@ extension Bonsai {
             allowsUnevenSizes: allowUneven)
         }
         if !dryRun { try folderJob?.checkPaths() }
+        if reportHTML != nil { job.pictures = TensorPictures() }
         let plan = try job.plan(source.checkpoint)
         let folded = source.folder != nil && !verbose
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan, folded: folded)) }
@@ -115,15 +127,19 @@ extension Bonsai {
           outcomes = try job.run(source.checkpoint, plan: plan)
         }
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded)) }
-        if let reportPath = report {
-          let config = PruneReport.Config(
-            method: job.method, library: job.pruner.config, gradients: gradients,
-            activations: activations, compact: compact, pairs: pair, include: include,
-            exclude: exclude, input: input, output: output)
-          let report = PruneReport(outcomes: outcomes, config: config) { tensor in
-            source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
-          }
-          try JSONOutput.write(report, to: reportPath)
+        let config = PruneReport.Config(
+          method: job.method, library: job.pruner.config, gradients: gradients,
+          activations: activations, compact: compact, pairs: pair, include: include,
+          exclude: exclude, input: input, output: output)
+        let values = PruneReport(outcomes: outcomes, config: config) { tensor in
+          source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
+        }
+        if let report { try JSONOutput.write(values, to: report) }
+        if let reportHTML, let pictures = job.pictures {
+          try HTMLReport(
+            report: values, pictures: pictures, title: "Bonsai: what was pruned",
+            subtitle: "\(input) → \(output ?? "")"
+          ).write(to: reportHTML)
         }
       }
     }
@@ -157,12 +173,7 @@ enum JSONOutput {
 
   /// Writes `value` to `path` atomically (a temporary file renamed into place).
   static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
-    let data = try encoded(value)
-    do {
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-      throw .failure("cannot write report \(path): \(error.localizedDescription)")
-    }
+    try ReportFile.write(try encoded(value), to: path, describing: "report")
   }
 }
 

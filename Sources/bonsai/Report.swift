@@ -19,10 +19,25 @@ extension Bonsai {
     @Flag(help: "For a model folder, list every tensor instead of one line per name pattern.")
     var verbose = false
 
+    @Option(help: "Also write an HTML report to this path: sparsity by layer, and for each matrix a picture of its mask and a histogram of |w|.")
+    var html: String?
+
+    func validate() throws {
+      if let html { try ReportFile.checkDestination(html, option: "--html", others: [("the input", input)]) }
+    }
+
     func run() throws {
       try reportingErrors {
         let source = try CheckpointInput.open(input)
         let report = CheckpointReport(source)
+        if let html {
+          let metadata = source.checkpoint.shards.first?.file.metadata ?? [:]
+          try HTMLReport(
+            report: report, pictures: TensorPictures.of(source.checkpoint),
+            title: "Bonsai: checkpoint report", subtitle: input,
+            settings: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+          ).write(to: html)
+        }
         if json {
           let data = try JSONOutput.encoded(report)
           Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
