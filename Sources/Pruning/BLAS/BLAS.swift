@@ -12,33 +12,67 @@ enum NormKind {
 }
 
 /// Bonsai's use of OpenBLAS's CBLAS interface.
+///
+/// ## The rule for every OpenBLAS call in Bonsai (GEMM and LAPACK included)
+///
+/// Bonsai runs inside other people's processes, and OpenBLAS's thread count is process-wide:
+/// a server that runs its own matmuls through OpenBLAS must find it as it left it. So:
+///
+/// 1. **Never change OpenBLAS's settings.** No `openblas_set_num_threads`, no
+///    `goto_set_num_threads`, and no `openblas_set_num_threads_local` (OpenBLAS ≥ 0.3.26):
+///    despite its name, in the pthreads build (Debian's default) it sets the same
+///    process-wide count and returns the old one, so a save-and-restore around a call races
+///    with the host's own calls and threads.
+/// 2. **Keep every call below the size at which OpenBLAS threads it**, so that it runs on
+///    the calling thread whatever count the host chose: its bits then do not depend on the
+///    host's setting, and Bonsai's own workers (`Parallel`, fixed chunks) are not multiplied
+///    by OpenBLAS's. Work larger than that is tiled by the caller on a tiling fixed by the
+///    shape alone, the tiles shared among `Parallel` workers and their results combined in
+///    a fixed order.
+/// 3. **Routines that cannot be tiled that small are not called through OpenBLAS**; their
+///    inner loops go to `CPruningKernels` instead.
+///
+/// Measured on Debian's OpenBLAS 0.3.21 (pthreads, `DYNAMIC_ARCH`, GEMM_MULTITHREAD_THRESHOLD
+/// 4) with the host at 2 threads, by watching the CPU time of OpenBLAS's worker threads:
+///
+/// | routine | runs on the calling thread while | source |
+/// |---|---|---|
+/// | `cblas_snrm2` | always (x86-64 kernel not threaded) | kernel/x86_64 `nrm2_sse.S` |
+/// | `cblas_sasum` | n ≤ 100 000 | kernel/x86_64/sasum.c |
+/// | `cblas_sgemv`, `cblas_dgemv` | m·n < 2304 × 4 = 9216 | interface/gemv.c |
+/// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 2 × 65536 × 4 = 524 288 | interface/gemm.c |
+/// | `spotrf_`, `dpotrf_` (and `potri`, `trtri` through them) | n < 64 | interface/lapack |
+///
+/// Bonsai's own calls: `cblas_snrm2` per row (never threaded), `cblas_sasum` per row in
+/// pieces of at most `longestSum` elements; column sums are summed by the C kernel
+/// `bonsai_add_column_sums_f32` rather than `cblas_dgemv`, whose threshold (a build option
+/// of OpenBLAS) would cut a band of rows into pieces too small to be worth a call.
+/// SparseGPT's GEMMs follow rule 2 (tiles of at most 64 × 64 × 64); its Cholesky
+/// factorisation and triangular inverse, which thread from n = 64 on, follow rule 3 or are
+/// blocked into diagonal blocks under 64 with GEMM/TRSM tiles under the limits above.
 enum BLAS {
-  /// OpenBLAS runs single-threaded inside Bonsai, set once here: Bonsai splits the work
-  /// over threads itself, and OpenBLAS threads on top of those would oversubscribe the
-  /// cores. A process that links Bonsai and wants OpenBLAS threads elsewhere can call
-  /// `openblas_set_num_threads` after Bonsai's first call.
-  private static let singleThreaded: Void = openblas_set_num_threads(1)
+  /// The longest vector given to `cblas_sasum` in one call: OpenBLAS 0.3.21 splits a sum of
+  /// more than 100 000 elements among its threads.
+  static let longestSum = 1 << 16
 
   /// The norm of a strided view: `cblas_snrm2` (L2) or `cblas_sasum` (L1).
+  ///
+  /// An L1 norm of more than `longestSum` elements is the sum, in Double and in order, of
+  /// `cblas_sasum` over consecutive pieces of that length, rounded once to Float.
   static func norm(_ vector: StridedVector, _ kind: NormKind) -> Float {
-    _ = singleThreaded
     let base = vector.buffer.baseAddress.map { $0 + vector.start }
     switch kind {
-    case .l1: return cblas_sasum(Int32(vector.count), base, Int32(vector.stride))
+    case .l1:
+      guard vector.count > longestSum else {
+        return cblas_sasum(Int32(vector.count), base, Int32(vector.stride))
+      }
+      let sum = stride(from: 0, to: vector.count, by: longestSum).reduce(0.0) { sum, first in
+        let piece = base.map { $0 + first * vector.stride }
+        let length = min(longestSum, vector.count - first)
+        return sum + Double(cblas_sasum(Int32(length), piece, Int32(vector.stride)))
+      }
+      return Float(sum)
     case .l2: return cblas_snrm2(Int32(vector.count), base, Int32(vector.stride))
     }
-  }
-
-  /// Adds the column sums of a row-major `rows × columns` block to `sums`:
-  /// `cblas_dgemv` of the transposed block with a vector of ones, β = 1.
-  static func accumulateColumnSums(
-    of block: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
-    ones: UnsafeBufferPointer<Double>, into sums: UnsafeMutableBufferPointer<Double>
-  ) {
-    _ = singleThreaded
-    precondition(block.count >= rows * columns && ones.count >= rows && sums.count >= columns)
-    cblas_dgemv(
-      CblasRowMajor, CblasTrans, Int32(rows), Int32(columns), 1, block.baseAddress,
-      Int32(columns), ones.baseAddress, 1, 1, sums.baseAddress, 1)
   }
 }
