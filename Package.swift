@@ -30,8 +30,11 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
+    .executableTarget(name: "BonsaiHostProbe", dependencies: ["Pruning", "COpenBLAS", "TestSupport"]),
     .target(name: "TestSupport", path: "Sources/TestSupport"),
-    .testTarget(name: "PruningTests", dependencies: ["Pruning", "CPruningKernels", "TestSupport"]),
+    .testTarget(
+      name: "PruningTests",
+      dependencies: ["Pruning", "CPruningKernels", "TestSupport", "BonsaiHostProbe"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "TestSupport"]),
   ],
