@@ -6,6 +6,7 @@ let package = Package(
   products: [
     .library(name: "Pruning", targets: ["Pruning"]),
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    .library(name: "BonsaiC", type: .dynamic, targets: ["BonsaiCInterface"]),
     .executable(name: "bonsai", targets: ["bonsai"]),
   ],
   dependencies: [
@@ -21,6 +22,8 @@ let package = Package(
     .target(name: "CPruningKernels"),
     .target(name: "Pruning", dependencies: ["COpenBLAS", "CPruningKernels"]),
     .target(name: "SafeTensors"),
+    .target(name: "CBonsaiABI"),
+    .target(name: "BonsaiCInterface", dependencies: ["CBonsaiABI", "Pruning"]),
     .executableTarget(
       name: "bonsai",
       dependencies: [
