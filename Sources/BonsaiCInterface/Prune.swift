@@ -2,16 +2,15 @@
 // `Pruner.prune(_:shape:name:input:checkpoint:)` as a span of the buffer's own dtype.
 
 import CBonsaiABI
+import Glibc
 import Pruning
-
-/// The name the library's messages give the caller's tensor.
-private let tensorName = "tensor"
 
 /// Prunes a buffer in place; see bonsai.h.
 @_cdecl("bonsai_prune")
 public func bonsaiPrune(
   _ config: OpaquePointer?, _ dtype: bonsai_dtype, _ values: UnsafeMutableRawPointer?,
-  _ shape: UnsafePointer<Int64>?, _ rank: Int, _ scores: UnsafePointer<bonsai_scores>?,
+  _ shape: UnsafePointer<Int64>?, _ rank: Int, _ name: UnsafePointer<CChar>?,
+  _ scores: UnsafePointer<bonsai_scores>?,
   _ callbacks: UnsafePointer<bonsai_callbacks>?, _ mask: UnsafeMutablePointer<UInt8>?,
   _ maskBytes: Int, _ result: UnsafeMutablePointer<bonsai_result>?,
   _ error: UnsafeMutablePointer<bonsai_error>?
@@ -29,6 +28,7 @@ public func bonsaiPrune(
     }
     let input = try scoreInput(scores)
     let pruner = Configuration.from(config).pruner
+    let tensor = name.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) } ?? "tensor"
     let checkpoint = { (fraction: Double) -> Bool in
       guard let callbacks else { return true }
       callbacks.pointee.progress?(fraction, callbacks.pointee.context)
@@ -37,11 +37,11 @@ public func bonsaiPrune(
     let outcome: PruningMask?
     switch dtype {
     case BONSAI_DTYPE_F32:
-      outcome = try prune(values, as: Float.self, count, pruner, dimensions, input, checkpoint)
+      outcome = try prune(values, as: Float.self, count, pruner, dimensions, tensor, input, checkpoint)
     case BONSAI_DTYPE_F16:
-      outcome = try prune(values, as: Float16.self, count, pruner, dimensions, input, checkpoint)
+      outcome = try prune(values, as: Float16.self, count, pruner, dimensions, tensor, input, checkpoint)
     case BONSAI_DTYPE_BF16:
-      outcome = try prune(values, as: BFloat16.self, count, pruner, dimensions, input, checkpoint)
+      outcome = try prune(values, as: BFloat16.self, count, pruner, dimensions, tensor, input, checkpoint)
     default:
       throw ErrorReport(
         BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
@@ -87,7 +87,7 @@ private func scoreInput(_ scores: UnsafePointer<bonsai_scores>?) throws(ErrorRep
 /// Prunes `count` elements of `Scalar` at `values`, checked for alignment.
 private func prune<Scalar: PrunableScalar>(
   _ values: UnsafeMutableRawPointer, as type: Scalar.Type, _ count: Int, _ pruner: Pruner,
-  _ shape: [Int], _ input: ScoreInput?, _ checkpoint: (Double) -> Bool
+  _ shape: [Int], _ name: String, _ input: ScoreInput?, _ checkpoint: (Double) -> Bool
 ) throws(ErrorReport) -> PruningMask? {
   guard Int(bitPattern: values) % MemoryLayout<Scalar>.alignment == 0 else {
     throw ErrorReport(
@@ -99,7 +99,7 @@ private func prune<Scalar: PrunableScalar>(
   var span = buffer.mutableSpan
   do {
     return try pruner.prune(
-      &span, shape: shape, name: tensorName, input: input, checkpoint: checkpoint)
+      &span, shape: shape, name: name, input: input, checkpoint: checkpoint)
   } catch {
     throw ErrorReport(error)
   }

@@ -122,50 +122,50 @@ static void pruning_errors(void) {
   bonsai_result result = {77, 77};
   bonsai_error error;
 
-  expect_error(bonsai_prune(NULL, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(NULL, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_NULL_POINTER, "config is NULL");
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, NULL, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, NULL, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_NULL_POINTER, "values is NULL");
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, NULL, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, NULL, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_NULL_POINTER, "shape is NULL");
   bonsai_scores no_values = {BONSAI_SCORES_GRADIENTS, NULL, 6};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, &no_values, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &no_values, NULL,
                             NULL, 0, NULL, &error),
                &error, BONSAI_ERROR_NULL_POINTER, "scores.values is NULL");
-  CHECK(bonsai_prune(config, BONSAI_DTYPE_F32, NULL, shape, 2, NULL, NULL, NULL, 0, NULL,
+  CHECK(bonsai_prune(config, BONSAI_DTYPE_F32, NULL, shape, 2, NULL, NULL, NULL, NULL, 0, NULL,
                      NULL) == BONSAI_ERROR_NULL_POINTER,
         "without error");
 
   int64_t negative[2] = {-2, -3};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, negative, 2, NULL, NULL, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, negative, 2, NULL, NULL, NULL, NULL,
                             0, NULL, &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "shape [-2, -3] is not a valid");
   int64_t huge[2] = {INT64_MAX, 2};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, huge, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, huge, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "is not a valid tensor shape");
   int64_t empty[2] = {0, 3};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, empty, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, empty, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "is empty");
-  expect_error(bonsai_prune(config, (bonsai_dtype)5, weights, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(config, (bonsai_dtype)5, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_OPTION, "dtype 5");
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, (char *)weights + 1, shape, 2, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, (char *)weights + 1, shape, 2, NULL, NULL,
                             NULL, NULL, 0, NULL, &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "not aligned");
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, mask, 0,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, mask, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_BUFFER_TOO_SMALL, "mask of 0 bytes");
   bonsai_scores gradients = {BONSAI_SCORES_GRADIENTS, original, 6};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, &gradients, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &gradients, NULL,
                             NULL, 0, NULL, &error),
                &error, BONSAI_ERROR_INVALID_SCORES, "does not use gradients");
   bonsai_scores bad_kind = {(bonsai_score_kind)9, original, 6};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, &bad_kind, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &bad_kind, NULL,
                             NULL, 0, NULL, &error),
                &error, BONSAI_ERROR_INVALID_OPTION, "score kind 9");
 
@@ -173,11 +173,11 @@ static void pruning_errors(void) {
   bonsai_options_init(&taylor_options);
   taylor_options.metric = BONSAI_METRIC_TAYLOR;
   bonsai_config *taylor = make_config(&taylor_options);
-  expect_error(bonsai_prune(taylor, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(taylor, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_SCORES, "needs gradients");
   bonsai_scores short_gradients = {BONSAI_SCORES_GRADIENTS, original, 5};
-  expect_error(bonsai_prune(taylor, BONSAI_DTYPE_F32, weights, shape, 2, &short_gradients,
+  expect_error(bonsai_prune(taylor, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &short_gradients,
                             NULL, NULL, 0, NULL, &error),
                &error, BONSAI_ERROR_INVALID_SCORES, "5 gradients given, 6 expected");
   bonsai_config_destroy(taylor);
@@ -186,11 +186,11 @@ static void pruning_errors(void) {
   bonsai_options_init(&nm_options);
   nm_options.granularity = BONSAI_GRANULARITY_N_OF_M;
   bonsai_config *nm = make_config(&nm_options);
-  expect_error(bonsai_prune(nm, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(nm, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "do not split into groups of 4");
   int64_t flat[1] = {6};
-  expect_error(bonsai_prune(nm, BONSAI_DTYPE_F32, weights, flat, 1, NULL, NULL, NULL, 0, NULL,
+  expect_error(bonsai_prune(nm, BONSAI_DTYPE_F32, weights, flat, 1, NULL, NULL, NULL, NULL, 0, NULL,
                             &error),
                &error, BONSAI_ERROR_INVALID_SHAPE, "needs a 2-D tensor");
   bonsai_config_destroy(nm);
@@ -199,19 +199,19 @@ static void pruning_errors(void) {
   bonsai_options_init(&strict_options);
   strict_options.min_nonzero = 7;
   bonsai_config *strict = make_config(&strict_options);
-  expect_error(bonsai_prune(strict, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, 0,
+  expect_error(bonsai_prune(strict, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_OPTION, "min-nonzero 7 exceeds its 6 elements");
   bonsai_config_destroy(strict);
 
   float corrupt[6] = {1, 2, 0.0f / 0.0f, 4, 5, 1.0f / 0.0f};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, corrupt, shape, 2, NULL, NULL, NULL, 0,
-                            NULL, &error),
-               &error, BONSAI_ERROR_NON_FINITE_WEIGHTS, "2 non-finite weights");
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, corrupt, shape, 2, "fc1.weight", NULL,
+                            NULL, NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_NON_FINITE_WEIGHTS, "tensor \"fc1.weight\": 2 non-finite");
 
   int stop = 1;
   bonsai_callbacks cancelling = {count_progress, always_cancel, &stop};
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &cancelling,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, &cancelling,
                             mask, 1, &result, &error),
                &error, BONSAI_ERROR_CANCELLED, "cancelled");
   CHECK(memcmp(weights, original, sizeof weights) == 0, "a cancelled call changed weights");
@@ -222,7 +222,7 @@ static void pruning_errors(void) {
   // The README's example, with progress and a callback that lets it run.
   stop = 0;
   progress_calls = 0;
-  bonsai_status status = bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL,
+  bonsai_status status = bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL,
                                       &cancelling, mask, 1, &result, &error);
   CHECK(status == BONSAI_OK, "%s", error.message);
   const float expected[6] = {0, -2, 0, 4, 0, 0.6f};
@@ -234,7 +234,7 @@ static void pruning_errors(void) {
         last_fraction);
 
   float scalar = 3;
-  CHECK(bonsai_prune(config, BONSAI_DTYPE_F32, &scalar, NULL, 0, NULL, NULL, NULL, 0, &result,
+  CHECK(bonsai_prune(config, BONSAI_DTYPE_F32, &scalar, NULL, 0, NULL, NULL, NULL, NULL, 0, &result,
                      NULL) == BONSAI_OK && scalar == 3 && result.kept_count == 1,
         "a scalar");
   bonsai_config_destroy(config);
@@ -305,7 +305,7 @@ static int compare_cases(const char *folder) {
       bonsai_result result;
       bonsai_error error;
       bonsai_status status =
-          bonsai_prune(config, (bonsai_dtype)dtype, values, shape, 2,
+          bonsai_prune(config, (bonsai_dtype)dtype, values, shape, 2, name,
                        scores_kind >= 0 ? &scores : NULL, NULL, mask, mask_size, &result, &error);
       CHECK(status == BONSAI_OK, "case %s: %s", name, error.message);
       CHECK(memcmp(values, expected, size) == 0, "case %s: weights differ from the CLI's", name);

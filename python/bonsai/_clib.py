@@ -105,6 +105,6 @@ def load():
     library.bonsai_prune.restype = ctypes.c_uint32
     library.bonsai_prune.argtypes = [
         ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
-        ctypes.c_size_t, ctypes.POINTER(Scores), ctypes.POINTER(Callbacks),
+        ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(Scores), ctypes.POINTER(Callbacks),
         ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(Result), ctypes.POINTER(Error)]
     return library

@@ -159,7 +159,7 @@ def _scores(gradients, activations, scores):
 
 def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
           block_pooling="mean", per_row=False, iterative=None, seed=0, min_nonzero=1,
-          threads=None, gradients=None, activations=None, scores=None, mask=False,
+          threads=None, gradients=None, activations=None, scores=None, mask=False, name=None,
           progress: Optional[Callable[[float], None]] = None,
           cancel: Optional[Callable[[], bool]] = None):
     """Prunes `array` (C-contiguous and writeable) in place and returns a `PruneResult`.
@@ -170,7 +170,8 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
     or "supplied" with `scores`, one per weight), `granularity` ("unstructured", "rows",
     "columns", "N:M" such as "2:4", "block:RxC"), `block_pooling` ("mean" or "max"),
     `per_row`, `iterative` (None, "total" or "remaining"), `min_nonzero` and `threads`.
-    `mask=True` returns the kept bits; `progress(fraction)` is called with the fraction
+    `mask=True` returns the kept bits; `name` names the tensor in error messages;
+    `progress(fraction)` is called with the fraction
     done, and `cancel()` returning true stops the call before any weight changes
     (`CancelledError`). Errors raise `BonsaiError` subclasses with the library's message;
     on any error the array is untouched.
@@ -201,6 +202,7 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
         result = _clib.Result()
         status = library.bonsai_prune(
             config, dtype, array.ctypes.data_as(ctypes.c_void_p), shape, array.ndim,
+            name.encode() if name is not None else None,
             ctypes.byref(score_input) if score_input is not None else None,
             ctypes.byref(callbacks) if callbacks is not None else None,
             bits.ctypes.data_as(ctypes.c_void_p) if bits is not None else None,

@@ -200,6 +200,7 @@ void bonsai_config_destroy(bonsai_config *config);
  * Prunes `values`, a row-major tensor of `dtype` and shape `shape[0 ..< rank]`, in place.
  *
  * - `shape` may be NULL only when `rank` is 0 (a scalar); dimensions must be ≥ 0.
+ * - `name`: the tensor's name for error messages (UTF-8), or NULL for "tensor".
  * - `scores`: the input the metric needs, or NULL.
  * - `callbacks`: progress and cancellation, or NULL.
  * - `mask`: NULL, or room for `mask_bytes` ≥ (element count + 7) / 8 bytes that receive
@@ -210,7 +211,8 @@ void bonsai_config_destroy(bonsai_config *config);
  * On any error the weights, the mask and the result are left untouched.
  */
 bonsai_status bonsai_prune(const bonsai_config *config, bonsai_dtype dtype, void *values,
-                           const int64_t *shape, size_t rank, const bonsai_scores *scores,
+                           const int64_t *shape, size_t rank, const char *name,
+                           const bonsai_scores *scores,
                            const bonsai_callbacks *callbacks, uint8_t *mask,
                            size_t mask_bytes, bonsai_result *result, bonsai_error *error);
 
