@@ -35,6 +35,11 @@ struct ErrorReport: Error {
     ErrorReport(BONSAI_ERROR_NULL_POINTER, "\(argument) is NULL")
   }
 
+  /// A report for a dtype outside bonsai.h's.
+  static func unknownDType(_ dtype: bonsai_dtype) -> ErrorReport {
+    ErrorReport(BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
+  }
+
   /// Writes the status and the message, cut at a character boundary to fit with its NUL,
   /// into `error` (when not NULL); returns the status.
   func write(to error: UnsafeMutablePointer<bonsai_error>?) -> bonsai_status {

@@ -42,9 +42,7 @@ public func bonsaiPrune(
       outcome = try prune(values, as: Float16.self, count, pruner, dimensions, tensor, input, checkpoint)
     case BONSAI_DTYPE_BF16:
       outcome = try prune(values, as: BFloat16.self, count, pruner, dimensions, tensor, input, checkpoint)
-    default:
-      throw ErrorReport(
-        BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
+    default: throw ErrorReport.unknownDType(dtype)
     }
     guard let kept = outcome else {
       throw ErrorReport(BONSAI_ERROR_CANCELLED, "cancelled before the weights were changed")
@@ -55,7 +53,7 @@ public func bonsaiPrune(
 }
 
 /// The number of elements of a shape: its product, each dimension at least 0.
-private func elementCount(_ shape: [Int]) throws(ErrorReport) -> Int {
+func elementCount(_ shape: [Int]) throws(ErrorReport) -> Int {
   var count = 1
   for dimension in shape {
     let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
@@ -84,18 +82,25 @@ private func scoreInput(_ scores: UnsafePointer<bonsai_scores>?) throws(ErrorRep
   }
 }
 
+/// `pointer` as a pointer to `Scalar`, checked for alignment (`argument` names it).
+func aligned<Scalar>(_ pointer: UnsafeRawPointer, as type: Scalar.Type, _ argument: String)
+  throws(ErrorReport) -> UnsafePointer<Scalar>
+{
+  guard Int(bitPattern: pointer) % MemoryLayout<Scalar>.alignment == 0 else {
+    throw ErrorReport(
+      BONSAI_ERROR_INVALID_SHAPE,
+      "\(argument) is not aligned to the \(MemoryLayout<Scalar>.alignment) bytes of its dtype")
+  }
+  return pointer.assumingMemoryBound(to: type)
+}
+
 /// Prunes `count` elements of `Scalar` at `values`, checked for alignment.
 private func prune<Scalar: PrunableScalar>(
   _ values: UnsafeMutableRawPointer, as type: Scalar.Type, _ count: Int, _ pruner: Pruner,
   _ shape: [Int], _ name: String, _ input: ScoreInput?, _ checkpoint: (Double) -> Bool
 ) throws(ErrorReport) -> PruningMask? {
-  guard Int(bitPattern: values) % MemoryLayout<Scalar>.alignment == 0 else {
-    throw ErrorReport(
-      BONSAI_ERROR_INVALID_SHAPE,
-      "values is not aligned to the \(MemoryLayout<Scalar>.alignment) bytes of its dtype")
-  }
-  let buffer = UnsafeMutableBufferPointer(
-    start: values.bindMemory(to: Scalar.self, capacity: count), count: count)
+  let start = UnsafeMutablePointer(mutating: try aligned(values, as: type, "values"))
+  let buffer = UnsafeMutableBufferPointer(start: start, count: count)
   var span = buffer.mutableSpan
   do {
     return try pruner.prune(

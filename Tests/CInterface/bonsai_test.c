@@ -1,6 +1,7 @@
 // The C interface's test, built with `cc` against the installed library and run by
 // scripts/test: every error code path (NULL pointers, bad shapes, bad options, bad score
-// input, non-finite weights, a short mask, cancellation), progress, and, for every case
+// input, non-finite weights, a short mask, cancellation), progress, input norms from
+// calibration inputs, and, for every case
 // that Tests/CInterface/cli_cases.py wrote from the `bonsai` command line's output on the
 // same tensors, the pruned bytes and mask of each dtype compared with the command line's.
 //
@@ -240,6 +241,32 @@ static void pruning_errors(void) {
   bonsai_config_destroy(config);
 }
 
+static void input_norms(void) {
+  const float samples[4] = {3, 4, 4, -3};
+  float norms[2] = {0, 0};
+  bonsai_error error;
+  CHECK(bonsai_input_norms(BONSAI_DTYPE_F32, samples, 2, 2, norms, 2, &error) == BONSAI_OK &&
+            norms[0] == 5 && norms[1] == 5,
+        "norms %g %g", norms[0], norms[1]);
+  const uint16_t halves[2] = {0x4200, 0xc400}; /* float16 3 and -4 */
+  CHECK(bonsai_input_norms(BONSAI_DTYPE_F16, halves, 2, 1, norms, 1, &error) == BONSAI_OK &&
+            norms[0] == 5,
+        "float16 norm %g", norms[0]);
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, NULL, 2, 2, norms, 2, &error), &error,
+               BONSAI_ERROR_NULL_POINTER, "samples is NULL");
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, 2, 2, NULL, 2, &error), &error,
+               BONSAI_ERROR_NULL_POINTER, "norms is NULL");
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, 2, 2, norms, 1, &error), &error,
+               BONSAI_ERROR_BUFFER_TOO_SMALL, "norms of 1 floats");
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, -2, 2, norms, 2, &error), &error,
+               BONSAI_ERROR_INVALID_SHAPE, "shape [-2, 2]");
+  expect_error(bonsai_input_norms((bonsai_dtype)7, samples, 2, 2, norms, 2, &error), &error,
+               BONSAI_ERROR_INVALID_OPTION, "dtype 7");
+  const float corrupt[4] = {3, 0.0f / 0.0f, 4, 1};
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, corrupt, 2, 2, norms, 2, &error), &error,
+               BONSAI_ERROR_INVALID_SCORES, "1 non-finite input");
+}
+
 // Reads a whole file; NULL when it cannot.
 static unsigned char *read_file(const char *folder, const char *name, const char *suffix,
                                 size_t *size) {
@@ -332,6 +359,7 @@ int main(int argc, char **argv) {
   CHECK(strcmp(bonsai_version(), BONSAI_VERSION) == 0, "version %s", bonsai_version());
   option_errors();
   pruning_errors();
+  input_norms();
   int compared = argc > 1 ? compare_cases(argv[1]) : 0;
   CHECK(argc <= 1 || compared > 0, "no cases compared");
   CHECK(openblas_get_num_threads() == 3, "OpenBLAS threads %d after pruning, the host set 3",

@@ -1,6 +1,7 @@
 """Writes the cases that Tests/CInterface/bonsai_test.c compares with: for every case of
 python/tests/cli_reference.py and every dtype, the weights (NAME.in), the score input
-(NAME.scores), the `bonsai` command line's output (NAME.expected), its kept bits
+(NAME.scores; input norms the library computed from calibration inputs when the case
+gives those), the `bonsai` command line's output (NAME.expected), its kept bits
 (NAME.mask) and one line of cases.txt with the case's bonsai_options, as the Python
 binding fills them.
 
@@ -35,6 +36,8 @@ def main(bonsai, folder):
                 keywords.get("granularity", "unstructured"), keywords.get("block_pooling", "mean"),
                 keywords.get("per_row", False), keywords.get("iterative"), keywords.get("seed", 0),
                 keywords.get("min_nonzero", 1), None, gradients is not None)
+            if norms is not None and norms.ndim == 2:
+                norms = pruning.input_norms(norms)
             scores, kind = (gradients, 0) if gradients is not None else (norms, 1) if norms is not None else (None, -1)
             weights.tofile(os.path.join(folder, name + ".in"))
             expected.tofile(os.path.join(folder, name + ".expected"))

@@ -2,9 +2,9 @@
 (libbonsai.so) with ctypes; see `bonsai.pruning`."""
 
 from .pruning import (BonsaiError, CancelledError, InvalidOptionError, InvalidScoresError,
-                      InvalidShapeError, NonFiniteWeightsError, PruneResult, prune, pruned,
-                      version)
+                      InvalidShapeError, NonFiniteWeightsError, PruneResult, input_norms, prune,
+                      pruned, version)
 
 __all__ = ["BonsaiError", "CancelledError", "InvalidOptionError", "InvalidScoresError",
-           "InvalidShapeError", "NonFiniteWeightsError", "PruneResult", "prune", "pruned",
-           "version"]
+           "InvalidShapeError", "NonFiniteWeightsError", "PruneResult", "input_norms", "prune",
+           "pruned", "version"]

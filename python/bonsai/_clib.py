@@ -107,4 +107,8 @@ def load():
         ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
         ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(Scores), ctypes.POINTER(Callbacks),
         ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(Result), ctypes.POINTER(Error)]
+    library.bonsai_input_norms.restype = ctypes.c_uint32
+    library.bonsai_input_norms.argtypes = [
+        ctypes.c_uint32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+        ctypes.POINTER(ctypes.c_float), ctypes.c_size_t, ctypes.POINTER(Error)]
     return library

@@ -150,11 +150,29 @@ def _scores(gradients, activations, scores):
         return None, None
     kind, values = given[0]
     values = np.ascontiguousarray(values, dtype=np.float32)
-    if kind == "input_norms" and values.ndim != 1:
-        raise _invalid(f"activations must be the input norms ‖X_j‖, one per column (1-D), "
-                       f"not an array of shape {values.shape}")
+    if kind == "input_norms" and values.ndim == 2:
+        values = input_norms(values)
+    elif kind == "input_norms" and values.ndim != 1:
+        raise _invalid(f"activations must be input norms [in] or calibration inputs "
+                       f"[samples, in], not an array of shape {values.shape}")
     pointer = values.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
     return _clib.Scores(_clib.SCORE_KINDS[kind], pointer, values.size), values
+
+
+def input_norms(samples):
+    """Wanda's input norms ‖X_j‖₂ of calibration inputs `samples` ([samples, in], float32,
+    float16 or bfloat16 bits), computed by the library as the command line computes them."""
+    samples = np.ascontiguousarray(samples)
+    if samples.ndim != 2:
+        raise _invalid(f"calibration inputs must be [samples, in], not of shape {samples.shape}")
+    norms = np.empty(samples.shape[1], dtype=np.float32)
+    error = _clib.Error()
+    if _lib().bonsai_input_norms(
+            _dtype(samples), samples.ctypes.data_as(ctypes.c_void_p), samples.shape[0],
+            samples.shape[1], norms.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), norms.size,
+            ctypes.byref(error)) != 0:
+        _raise(error)
+    return norms
 
 
 def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
@@ -166,7 +184,8 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
 
     The options are `bonsai prune`'s: `sparsity` in [0, 1) (default 0.5; not with N:M),
     `metric` ("l1", "l2", "taylor" — |w·g| with `gradients`, the w² proxy without —,
-    "wanda" with `activations`, the input norms ‖X_j‖ one per column, "random" with `seed`,
+    "wanda" with `activations`, the input norms ‖X_j‖ one per column or the calibration
+    inputs [samples, in] they come from, "random" with `seed`,
     or "supplied" with `scores`, one per weight), `granularity` ("unstructured", "rows",
     "columns", "N:M" such as "2:4", "block:RxC"), `block_pooling` ("mean" or "max"),
     `per_row`, `iterative` (None, "total" or "remaining"), `min_nonzero` and `threads`.

@@ -90,6 +90,7 @@ CASES = {
     "taylor": ["--sparsity", "0.5", "--metric", "taylor"],
     "taylor-proxy": ["--sparsity", "0.5", "--metric", "taylor"],
     "wanda": ["--sparsity", "0.5", "--metric", "wanda", "--per-row"],
+    "wanda-calibration": ["--sparsity", "0.5", "--metric", "wanda"],
 }
 
 # The same options as keyword arguments of `bonsai.prune`.
@@ -106,12 +107,15 @@ KEYWORDS = {
     "taylor": {"sparsity": 0.5, "metric": "taylor"},
     "taylor-proxy": {"sparsity": 0.5, "metric": "taylor"},
     "wanda": {"sparsity": 0.5, "metric": "wanda", "per_row": True},
+    "wanda-calibration": {"sparsity": 0.5, "metric": "wanda"},
 }
 
 
 def score_inputs(case, rows, columns, seed):
-    """The gradients and input norms a case uses (None when it uses none)."""
+    """The gradients and activations a case uses (None when it uses none): input norms, or
+    the calibration inputs [samples, in] they come from."""
     generator = np.random.default_rng(seed + 1)
     gradients = generator.normal(size=(rows, columns)).astype(np.float32) if case == "taylor" else None
-    norms = generator.uniform(0, 3, columns).astype(np.float32) if case == "wanda" else None
-    return gradients, norms
+    norms = {"wanda": lambda: generator.uniform(0, 3, columns),
+             "wanda-calibration": lambda: generator.normal(size=(16, columns))}.get(case)
+    return gradients, None if norms is None else norms().astype(np.float32)

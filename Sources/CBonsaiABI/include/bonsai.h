@@ -216,6 +216,17 @@ bonsai_status bonsai_prune(const bonsai_config *config, bonsai_dtype dtype, void
                            const bonsai_callbacks *callbacks, uint8_t *mask,
                            size_t mask_bytes, bonsai_result *result, bonsai_error *error);
 
+/**
+ * Wanda's input norms from calibration inputs: the L2 norm ‖X_j‖₂ of every column of
+ * `samples`, a row-major `rows × columns` matrix of `dtype` (inputs to the layer, one row
+ * per token), written to `norms[0 ..< columns]` — the BONSAI_SCORES_INPUT_NORMS of the
+ * layer, computed as the command line computes them from `--activations`. `norms_count`
+ * must be at least `columns`. NaN or ±Inf inputs are an error (BONSAI_ERROR_INVALID_SCORES).
+ */
+bonsai_status bonsai_input_norms(bonsai_dtype dtype, const void *samples, int64_t rows,
+                                 int64_t columns, float *norms, size_t norms_count,
+                                 bonsai_error *error);
+
 #ifdef __cplusplus
 }
 #endif
