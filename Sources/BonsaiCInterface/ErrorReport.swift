@@ -37,7 +37,8 @@ struct ErrorReport: Error {
 
   /// A report for a dtype outside bonsai.h's.
   static func unknownDType(_ dtype: bonsai_dtype) -> ErrorReport {
-    ErrorReport(BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
+    ErrorReport(
+      BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
   }
 
   /// Writes the status and the message, cut at a character boundary to fit with its NUL,

@@ -39,7 +39,8 @@ private func columnNorms<Scalar: PrunableScalar>(
   do {
     return try ActivationNorms.columnNorms(of: buffer.span, shape: shape, name: "samples")
   } catch .nonFiniteWeights(_, let bad) {
-    throw ErrorReport(BONSAI_ERROR_INVALID_SCORES, "samples: \(bad) non-finite inputs (NaN or ±Inf)")
+    throw ErrorReport(
+      BONSAI_ERROR_INVALID_SCORES, "samples: \(bad) non-finite inputs (NaN or ±Inf)")
   } catch {
     throw ErrorReport(error)
   }

@@ -2,7 +2,6 @@
 // `Pruner.prune(_:shape:name:input:checkpoint:)` as a span of the buffer's own dtype.
 
 import CBonsaiABI
-import Glibc
 import Pruning
 
 /// Prunes a buffer in place; see bonsai.h.
@@ -28,7 +27,7 @@ public func bonsaiPrune(
     }
     let input = try scoreInput(scores)
     let pruner = Configuration.from(config).pruner
-    let tensor = name.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) } ?? "tensor"
+    let tensor = name.map { String(cString: $0) } ?? "tensor"
     let checkpoint = { (fraction: Double) -> Bool in
       guard let callbacks else { return true }
       callbacks.pointee.progress?(fraction, callbacks.pointee.context)
@@ -37,18 +36,24 @@ public func bonsaiPrune(
     let outcome: PruningMask?
     switch dtype {
     case BONSAI_DTYPE_F32:
-      outcome = try prune(values, as: Float.self, count, pruner, dimensions, tensor, input, checkpoint)
+      outcome = try prune(
+        values, as: Float.self, count, pruner, dimensions, tensor, input, checkpoint)
     case BONSAI_DTYPE_F16:
-      outcome = try prune(values, as: Float16.self, count, pruner, dimensions, tensor, input, checkpoint)
+      outcome = try prune(
+        values, as: Float16.self, count, pruner, dimensions, tensor, input, checkpoint)
     case BONSAI_DTYPE_BF16:
-      outcome = try prune(values, as: BFloat16.self, count, pruner, dimensions, tensor, input, checkpoint)
+      outcome = try prune(
+        values, as: BFloat16.self, count, pruner, dimensions, tensor, input, checkpoint)
     default: throw ErrorReport.unknownDType(dtype)
     }
     guard let kept = outcome else {
       throw ErrorReport(BONSAI_ERROR_CANCELLED, "cancelled before the weights were changed")
     }
-    mask.map { kept.copyPackedBits(into: UnsafeMutableRawBufferPointer(start: $0, count: maskBytes)) }
-    result?.pointee = bonsai_result(element_count: UInt64(count), kept_count: UInt64(kept.keptCount))
+    if let mask {
+      kept.copyPackedBits(into: UnsafeMutableRawBufferPointer(start: mask, count: maskBytes))
+    }
+    result?.pointee = bonsai_result(
+      element_count: UInt64(count), kept_count: UInt64(kept.keptCount))
   }
 }
 
@@ -78,7 +83,8 @@ private func scoreInput(_ scores: UnsafePointer<bonsai_scores>?) throws(ErrorRep
   case BONSAI_SCORES_SCORES: return .scores(values)
   default:
     throw ErrorReport(
-      BONSAI_ERROR_INVALID_OPTION, "score kind \(scores.kind.rawValue) is not one of bonsai.h's values")
+      BONSAI_ERROR_INVALID_OPTION,
+      "score kind \(scores.kind.rawValue) is not one of bonsai.h's values")
   }
 }
 

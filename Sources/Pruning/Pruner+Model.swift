@@ -16,9 +16,9 @@ extension Pruner {
 
   /// Prunes every tensor of a model like `prune(_:inputs:)`, calling `checkpoint` with the
   /// fraction of the work done (by weights; a global ranking counts as half) before each
-  /// tensor is pruned, before a global ranking, and with 1 at the end. Tensors are pruned in a copy that replaces `model` only
-  /// once every tensor is done, so a call that `checkpoint` stops, or that throws, leaves
-  /// `model` untouched.
+  /// tensor is pruned, before a global ranking, and with 1 at the end. Tensors are pruned in
+  /// a copy that replaces `model` only once every tensor is done, so a call that
+  /// `checkpoint` stops, or that throws, leaves `model` untouched.
   ///
   /// - Parameter checkpoint: returns false to stop the call.
   /// - Returns: the masks, or nil when `checkpoint` stopped the call.

@@ -10,7 +10,8 @@ import TestSupport
     var generator = SeededGenerator(seed: seed)
     return try (0 ..< 6).map { index in
       try WeightTensor(
-        name: "layer\(index)", shape: [32, 48 + index], values: generator.uniformFloats(32 * (48 + index)))
+        name: "layer\(index)", shape: [32, 48 + index],
+        values: generator.uniformFloats(32 * (48 + index)))
     }
   }
 
@@ -44,7 +45,8 @@ import TestSupport
   }
 
   @Test(arguments: [PruningScope.tensor, .global], [1, 3, 5])
-  func cancelledModelCallsLeaveEveryTensorUntouched(scope: PruningScope, reports: Int) async throws {
+  func cancelledModelCallsLeaveEveryTensorUntouched(scope: PruningScope, reports: Int) async throws
+  {
     let pruner = Pruner(try PruningConfig(sparsity: 0.5, scope: scope), threadCount: 2)
     let original = try Self.model(seed: 141)
     let (model, cancelled) = await Self.inOwnTask(original) { model in
@@ -59,7 +61,8 @@ import TestSupport
 
   @Test func aTensorIsPrunedCompletelyOrNotAtAll() async throws {
     var generator = SeededGenerator(seed: 142)
-    let original = try WeightTensor(name: "w", shape: [64, 64], values: generator.uniformFloats(4096))
+    let original = try WeightTensor(
+      name: "w", shape: [64, 64], values: generator.uniformFloats(4096))
     let pruner = Pruner(try PruningConfig(sparsity: 0.5, granularity: .rows))
     let (untouched, cancelled) = await Self.inOwnTask(original) { tensor in
       try await pruner.prune(&tensor) { _ in withUnsafeCurrentTask { $0?.cancel() } }

@@ -9,10 +9,12 @@ import TestSupport
 @Suite struct HostStateTests {
   @Test func hostSettingsSurviveAndResultsDoNotDependOnThem() throws {
     let probe = ChildProcess.builtExecutable("BonsaiHostProbe")
-    let runs = try [1, 3].map { threads in (threads, try ChildProcess.run(probe, [String(threads)])) }
+    let runs = try [1, 3].map { threads in (threads, try ChildProcess.run(probe, [String(threads)]))
+    }
     for (threads, run) in runs {
       #expect(run.status == 0, "host at \(threads) threads: \(run.standardError)")
-      #expect(run.standardOutput.hasPrefix("openblas-threads \(threads) hash "), "\(run.standardOutput)")
+      #expect(
+        run.standardOutput.hasPrefix("openblas-threads \(threads) hash "), "\(run.standardOutput)")
       #expect(run.standardError.isEmpty)
     }
     let hashes = Set(runs.map { $0.1.standardOutput.split(separator: " ").last })
