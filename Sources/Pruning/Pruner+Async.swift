@@ -11,7 +11,8 @@ extension Pruner {
   ///
   /// - Parameters:
   ///   - inputs: per tensor name, what the metric needs besides the weights.
-  ///   - progress: called with the fraction of the work done, by weights, from 0 to 1.
+  ///   - progress: called with the fraction of the work done, by weights, from 0 to 1
+  ///     (`{ _ in }` when not wanted: without it the call is the synchronous one).
   /// - Throws: `CancellationError` when the task is cancelled before the last tensor is
   ///   pruned, `PruningError` as `prune(_:inputs:)` does; either way `model` is unchanged.
   /// - Complexity: memory for a second copy of the tensors pruned so far.
