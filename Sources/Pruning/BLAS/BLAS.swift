@@ -38,9 +38,9 @@ enum NormKind {
 /// | routine | runs on the calling thread while | source |
 /// |---|---|---|
 /// | `cblas_snrm2` | always (x86-64 kernel not threaded) | kernel/x86_64 `nrm2_sse.S` |
-/// | `cblas_sasum` | n ≤ 100 000 | kernel/x86_64/sasum.c |
+/// | `cblas_sasum` | n < 200 000 (min(threads, n / 100 000) threads) | kernel/x86_64/sasum.c |
 /// | `cblas_sgemv`, `cblas_dgemv` | m·n < 2304 × 4 = 9216 | interface/gemv.c |
-/// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 2 × 65536 × 4 = 524 288 | interface/gemm.c |
+/// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 524 288 = 2 × 65536 × 4 (at least) | interface/gemm.c |
 /// | `spotrf_`, `dpotrf_` (and `potri`, `trtri` through them) | n < 64 | interface/lapack |
 ///
 /// Bonsai's own calls: `cblas_snrm2` per row (never threaded), `cblas_sasum` per row in
@@ -52,7 +52,7 @@ enum NormKind {
 /// blocked into diagonal blocks under 64 with GEMM/TRSM tiles under the limits above.
 enum BLAS {
   /// The longest vector given to `cblas_sasum` in one call: OpenBLAS 0.3.21 splits a sum of
-  /// more than 100 000 elements among its threads.
+  /// n elements among min(threads, n / 100 000) of its threads.
   static let longestSum = 1 << 16
 
   /// The norm of a strided view: `cblas_snrm2` (L2) or `cblas_sasum` (L1).
