@@ -40,7 +40,7 @@ enum NormKind {
 /// | `cblas_snrm2` | always (x86-64 kernel not threaded) | kernel/x86_64 `nrm2_sse.S` |
 /// | `cblas_sasum` | n < 200 000 (min(threads, n / 100 000) threads) | kernel/x86_64/sasum.c |
 /// | `cblas_sgemv`, `cblas_dgemv` | m·n < 2304 × 4 = 9216 | interface/gemv.c |
-/// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 524 288 = 2 × 65536 × 4 (at least) | interface/gemm.c |
+/// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 524 288 (2 × 65536 × 4) at least | interface/gemm.c |
 /// | `spotrf_`, `dpotrf_` (and `potri`, `trtri` through them) | n < 64 | interface/lapack |
 ///
 /// Bonsai's own calls: `cblas_snrm2` per row (never threaded), `cblas_sasum` per row in
