@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "Pruning", targets: ["Pruning"]),
     .library(name: "SafeTensors", targets: ["SafeTensors"]),
     .library(name: "ModelFolders", targets: ["ModelFolders"]),
+    .library(name: "BonsaiC", type: .dynamic, targets: ["BonsaiCInterface"]),
     .executable(name: "bonsai", targets: ["bonsai"]),
   ],
   dependencies: [
@@ -24,6 +25,8 @@ let package = Package(
     .target(name: "SafeTensors"),
     .target(name: "CAtomicRename"),
     .target(name: "ModelFolders", dependencies: ["SafeTensors", "CAtomicRename"]),
+    .target(name: "CBonsaiABI"),
+    .target(name: "BonsaiCInterface", dependencies: ["CBonsaiABI", "Pruning"]),
     .executableTarget(
       name: "bonsai",
       dependencies: [
@@ -34,8 +37,11 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "BonsaiBenchmarks", dependencies: ["Pruning"]),
+    .executableTarget(name: "BonsaiHostProbe", dependencies: ["Pruning", "COpenBLAS", "TestSupport"]),
     .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Sources/TestSupport"),
-    .testTarget(name: "PruningTests", dependencies: ["Pruning", "CPruningKernels", "TestSupport"]),
+    .testTarget(
+      name: "PruningTests",
+      dependencies: ["Pruning", "CPruningKernels", "TestSupport", "BonsaiHostProbe"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
     .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport"]),

@@ -204,37 +204,68 @@ void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept)
   zero_portable_16(values, count, kept);
 }
 
-// ---- widen and square -----------------------------------------------------------------
+// ---- column sums ----------------------------------------------------------------------
 
-static void widen_portable(const float *values, size_t count, int absolute, double *target) {
-  for (size_t i = 0; i < count; i++) {
-    double value = (double)values[i];
-    target[i] = absolute ? (value < 0 ? -value : value) : value * value;
-  }
+// Each sum takes the rows in order, one addition per row: the AVX2 version holds four
+// columns' sums in a register across four rows, which adds in the same order, and a square
+// of a widened float is exact in Double, so both versions give the same bits.
+static inline double column_term_portable(float weight, int absolute) {
+  double value = (double)weight;
+  return absolute ? (value < 0 ? -value : value) : value * value;
+}
+
+static void column_sums_portable(const float *rows, size_t row_count, size_t columns,
+                                 int absolute, double *sums) {
+  for (size_t r = 0; r < row_count; r++)
+    for (size_t j = 0; j < columns; j++)
+      sums[j] += column_term_portable(rows[r * columns + j], absolute);
 }
 
 #if defined(__x86_64__)
-BONSAI_AVX2 static void widen_avx2(const float *values, size_t count, int absolute,
-                                   double *target) {
-  size_t i = 0;
+BONSAI_AVX2 static inline __m256d column_term(const float *values, int absolute) {
   const __m256d sign = _mm256_set1_pd(-0.0);
-  for (; i + 4 <= count; i += 4) {
-    __m256d value = _mm256_cvtps_pd(_mm_loadu_ps(values + i));
-    __m256d result = absolute ? _mm256_andnot_pd(sign, value) : _mm256_mul_pd(value, value);
-    _mm256_storeu_pd(target + i, result);
+  __m256d value = _mm256_cvtps_pd(_mm_loadu_ps(values));
+  return absolute ? _mm256_andnot_pd(sign, value) : _mm256_mul_pd(value, value);
+}
+
+BONSAI_AVX2 static void column_sums_avx2(const float *rows, size_t row_count, size_t columns,
+                                         int absolute, double *sums) {
+  size_t r = 0;
+  const size_t vector_columns = columns & ~(size_t)3;
+  for (; r + 4 <= row_count; r += 4) {
+    const float *row = rows + r * columns;
+    for (size_t j = 0; j < vector_columns; j += 4) {
+      __m256d sum = _mm256_loadu_pd(sums + j);
+      sum = _mm256_add_pd(sum, column_term(row + j, absolute));
+      sum = _mm256_add_pd(sum, column_term(row + columns + j, absolute));
+      sum = _mm256_add_pd(sum, column_term(row + 2 * columns + j, absolute));
+      sum = _mm256_add_pd(sum, column_term(row + 3 * columns + j, absolute));
+      _mm256_storeu_pd(sums + j, sum);
+    }
+    for (size_t j = vector_columns; j < columns; j++)
+      for (size_t k = 0; k < 4; k++) sums[j] += column_term_portable(row[k * columns + j], absolute);
   }
-  widen_portable(values + i, count - i, absolute, target + i);
+  for (; r < row_count; r++) {
+    const float *row = rows + r * columns;
+    for (size_t j = 0; j < vector_columns; j += 4) {
+      __m256d sum = _mm256_add_pd(_mm256_loadu_pd(sums + j), column_term(row + j, absolute));
+      _mm256_storeu_pd(sums + j, sum);
+    }
+    for (size_t j = vector_columns; j < columns; j++)
+      sums[j] += column_term_portable(row[j], absolute);
+  }
 }
 #endif
 
-void bonsai_widen_f32(const float *values, size_t count, int absolute, double *target) {
+void bonsai_add_column_sums_f32(const float *rows, size_t row_count, size_t columns,
+                                int absolute, double *sums) {
 #if defined(__x86_64__)
   if (has_avx2()) {
-    widen_avx2(values, count, absolute, target);
+    column_sums_avx2(rows, row_count, columns, absolute, sums);
     return;
   }
 #endif
-  widen_portable(values, count, absolute, target);
+  column_sums_portable(rows, row_count, columns, absolute, sums);
 }
 
 // ---- portable entry points for the tests ----------------------------------------------
@@ -253,7 +284,7 @@ void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64
   zero_portable_32(values, count, kept);
 }
 
-void bonsai_widen_f32_portable(const float *values, size_t count, int absolute,
-                               double *target) {
-  widen_portable(values, count, absolute, target);
+void bonsai_add_column_sums_f32_portable(const float *rows, size_t row_count, size_t columns,
+                                         int absolute, double *sums) {
+  column_sums_portable(rows, row_count, columns, absolute, sums);
 }

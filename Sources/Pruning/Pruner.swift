@@ -2,7 +2,7 @@
 //   define units → score units → select the k lowest → expand to an element mask → apply.
 // Unstructured magnitude and random scores are never materialised: their keys are computed
 // from the weights as each pass reads them, and the pruned weights are zeroed in the same
-// pass that decides the mask. Row and column scores (one per unit) go through CBLAS.
+// pass that decides the mask. Row norms go through CBLAS, column norms through a C kernel.
 
 /// Prunes tensors with one configuration.
 ///

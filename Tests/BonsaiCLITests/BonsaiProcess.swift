@@ -1,38 +1,17 @@
 import Foundation
 import SafeTensors
+import TestSupport
 
 /// Runs the built `bonsai` binary, which sits next to the test bundle in the build folder.
-struct BonsaiProcess {
-  /// What one run printed and how it ended.
-  struct Result {
-    let status: Int32
-    let standardOutput: String
-    let standardError: String
-  }
-
+enum BonsaiProcess {
   /// The binary: `BONSAI_BINARY`, or `bonsai` in the folder of the running test bundle.
   static var binary: String {
-    if let path = ProcessInfo.processInfo.environment["BONSAI_BINARY"] { return path }
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    return bundle.appendingPathComponent("bonsai").path
+    ProcessInfo.processInfo.environment["BONSAI_BINARY"] ?? ChildProcess.builtExecutable("bonsai")
   }
 
   /// Runs `bonsai` with `arguments` and waits for it.
-  static func run(_ arguments: [String]) throws -> Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Result(
-      status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-      standardError: String(decoding: errData, as: UTF8.self))
+  static func run(_ arguments: [String]) throws -> ChildProcess.Result {
+    try ChildProcess.run(binary, arguments)
   }
 
   /// Starts `bonsai` with `arguments`, kills it with SIGKILL after `seconds`, and waits

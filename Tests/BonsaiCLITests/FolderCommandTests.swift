@@ -27,7 +27,7 @@ struct FolderCommandTests {
 
   /// Runs `bonsai` and expects success.
   @discardableResult
-  func bonsai(_ arguments: [String]) throws -> BonsaiProcess.Result {
+  func bonsai(_ arguments: [String]) throws -> ChildProcess.Result {
     let result = try BonsaiProcess.run(arguments)
     #expect(result.status == 0, "\(arguments): \(result.standardError)")
     return result

@@ -79,7 +79,7 @@ struct HTMLReportTests {
 
   /// Runs `bonsai` and expects it to succeed.
   @discardableResult
-  func bonsai(_ arguments: [String]) throws -> BonsaiProcess.Result {
+  func bonsai(_ arguments: [String]) throws -> ChildProcess.Result {
     let result = try BonsaiProcess.run(arguments)
     #expect(result.status == 0, "\(result.standardError)")
     return result

@@ -75,18 +75,24 @@ import TestSupport
     #expect(fast == portable)
   }
 
-  @Test(arguments: [1, 3, 4, 7, 64, 1001])
-  func wideningMatchesPortableAndSwift(count: Int) {
-    var generator = SeededGenerator(seed: UInt64(count) * 13)
-    var values = generator.floats(count, in: -3 ... 3)
+  @Test(arguments: [(1, 1), (3, 5), (4, 4), (5, 7), (9, 64), (7, 1001)])
+  func columnSumsMatchPortableAndDouble(rows: Int, columns: Int) {
+    var generator = SeededGenerator(seed: UInt64(rows * columns) * 13)
+    var values = generator.floats(rows * columns, in: -3 ... 3)
     values[0] = -0.0
-    if count > 2 { values[2] = 1e30 }
+    if values.count > 2 { values[2] = 1e30 }
     for absolute in [0, 1] as [Int32] {
-      var fast = [Double](repeating: .nan, count: count)
-      var portable = fast
-      bonsai_widen_f32(values, count, absolute, &fast)
-      bonsai_widen_f32_portable(values, count, absolute, &portable)
-      let expected = values.map { absolute == 1 ? abs(Double($0)) : Double($0) * Double($0) }
+      let start = generator.floats(columns, in: 0 ... 1).map(Double.init)
+      var fast = start
+      var portable = start
+      bonsai_add_column_sums_f32(values, rows, columns, absolute, &fast)
+      bonsai_add_column_sums_f32_portable(values, rows, columns, absolute, &portable)
+      let expected = (0 ..< columns).map { column in
+        (0 ..< rows).reduce(start[column]) { sum, row in
+          let value = Double(values[row * columns + column])
+          return sum + (absolute == 1 ? abs(value) : value * value)
+        }
+      }
       #expect(fast == expected && portable == expected, "absolute \(absolute)")
     }
   }

@@ -26,9 +26,11 @@ void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept)
 /// Zeroes the 16-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
 void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept);
 
-/// Writes |values[i]| (when `absolute`) or values[i]² as doubles to `target[i]`, for the
-/// column sums of squares: the square of the widened value, exact in Double.
-void bonsai_widen_f32(const float *values, size_t count, int absolute, double *target);
+/// Adds the column sums of a row-major `row_count × columns` block to `sums[0 ..< columns]`:
+/// Σ |x| (when `absolute`) or Σ x², each term widened to Double (a square exact there) and
+/// the rows added in order, so the sums do not depend on how the rows are split into blocks.
+void bonsai_add_column_sums_f32(const float *rows, size_t row_count, size_t columns,
+                                int absolute, double *sums);
 
 /// The portable versions of the kernels above, whatever the processor: the tests compare
 /// them with the dispatched ones, which on an AVX2 machine are the vector versions.
@@ -37,8 +39,8 @@ size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t l
 void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t threshold,
                                   uint64_t *below, uint64_t *equal);
 void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept);
-void bonsai_widen_f32_portable(const float *values, size_t count, int absolute,
-                               double *target);
+void bonsai_add_column_sums_f32_portable(const float *rows, size_t row_count, size_t columns,
+                                         int absolute, double *sums);
 
 // The number of processors in the calling process's CPU affinity mask (`sched_getaffinity`),
 // or -1 when it cannot be read.

@@ -2,8 +2,8 @@
 public enum ActivationNorms {
   /// The L2 norm of every column of `samples`, a row-major `[samples, features]` matrix of
   /// calibration inputs of `Float`, `Float16` or `BFloat16`: the input norms of
-  /// `ScoreInput.inputNorms`. Computed like column scores — squares summed in Double through
-  /// `cblas_dgemv` — so the result does not depend on the thread count.
+  /// `ScoreInput.inputNorms`. Computed like column scores — squares summed in Double, rows in
+  /// order — so the result does not depend on the thread count.
   ///
   /// - Throws: `PruningError.activationShape` when the shape is not 2-D,
   ///   `.shapeMismatch` when it does not hold the values; `.nonFiniteWeights` (naming

@@ -1,23 +1,23 @@
-// Row and column norms of a row-major [rows, columns] matrix, through CBLAS.
+// Row and column norms of a row-major [rows, columns] matrix.
 //
 // Rows are contiguous: one `cblas_snrm2` / `cblas_sasum` call per row. Columns are strided
 // by the row length, and one strided BLAS call per column touches a new cache line (and
 // often a new page) per element: ~40× slower than the rows. So columns are scored a band
-// of rows at a time: a block of rows is squared (or made absolute) into a small scratch
-// buffer of Doubles that stays in cache, and `cblas_dgemv` adds its column sums to the
-// band's totals. Bands are fixed by the
-// shape alone and summed in order, in Double, so the scores do not depend on the thread
-// count.
+// of rows at a time, reading the rows in order: the C kernel adds each row's squares (or
+// absolute values), widened to Double, to the band's column totals, which stay in cache.
+// (Not `cblas_dgemv`: see `BLAS` for why.) Bands are fixed by the shape alone and summed in
+// order, in Double, so the scores do not depend on the thread count.
 
 /// Per-unit scores of rows, columns and blocks.
 enum UnitScores {
   /// Rows are split into this many bands at most when scoring columns.
   static let columnBands = 8
-  /// The scratch block used to score columns holds about this many floats.
+  /// The scratch block that `Float16` and `BFloat16` rows are widened into to score columns
+  /// holds about this many floats.
   static let columnBlockFloats = 1 << 16
 
   /// The score of every unit of `layout` (rows, columns or blocks) of `values`: a norm
-  /// through CBLAS for rows and columns under the magnitude metrics, one LCG step per unit
+  /// for rows (through CBLAS) and columns under the magnitude metrics, one LCG step per unit
   /// for random scores, and otherwise the pooled element scores of `scoring` (the sum for
   /// rows and columns, the block's pooling for blocks).
   static func scores<Scalar: PrunableScalar>(
@@ -93,7 +93,7 @@ enum UnitScores {
     return norms
   }
 
-  /// Column norms from `cblas_dgemv` column sums of blocks of squared (or absolute) rows.
+  /// Column norms from the column sums of squared (or absolute) rows.
   ///
   /// Squares are taken and summed in Double: a Float square overflows above |w| ≈ 1.8e19
   /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0.
@@ -108,33 +108,14 @@ enum UnitScores {
     partials.withUnsafeMutableBufferPointer { partials in
       Parallel.forEach(tasks: bands, threads: threads) { band in
         var total = [Double](repeating: 0, count: columns)
-        let ones = [Double](repeating: 1, count: blockRows)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: blockRows * columns) { block in
-          let bandRows = band * rows / bands ..< (band + 1) * rows / bands
-          for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
-            let count = min(blockRows, bandRows.upperBound - first)
-            let start = first * columns
-            if Scalar.self == Float.self {
-              let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
-              Kernels.widen(
-                UnsafeBufferPointer(rebasing: floats[start ..< start + count * columns]),
-                absolute: kind == .l1, into: block)
-            } else if kind == .l1 {
-              for index in 0 ..< count * columns {
-                block[index] = Double(abs(values[start + index].widened))
-              }
-            } else {
-              for index in 0 ..< count * columns {
-                let weight = Double(values[start + index].widened)
-                block[index] = weight * weight
-              }
-            }
-            ones.withUnsafeBufferPointer { ones in
-              total.withUnsafeMutableBufferPointer { total in
-                BLAS.accumulateColumnSums(
-                  of: UnsafeBufferPointer(block), rows: count, columns: columns, ones: ones,
-                  into: total)
-              }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * columns) { scratch in
+          total.withUnsafeMutableBufferPointer { total in
+            let bandRows = band * rows / bands ..< (band + 1) * rows / bands
+            for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
+              let block = floats(
+                values, rows: first ..< min(first + blockRows, bandRows.upperBound),
+                columns: columns, scratch)
+              Kernels.addColumnSums(of: block, columns: columns, absolute: kind == .l1, into: total)
             }
           }
         }

@@ -45,13 +45,15 @@ enum Kernels {
     }
   }
 
-  /// Writes |values[i]| (when `absolute`) or values[i]² to `target[i]`, in Double.
-  /// The corresponding C function is `bonsai_widen_f32`.
-  static func widen(
-    _ values: UnsafeBufferPointer<Float>, absolute: Bool, into target: UnsafeMutableBufferPointer<Double>
+  /// Adds the column sums of `rows`, a row-major block `columns` wide, to `sums`: Σ |x|
+  /// when `absolute`, otherwise Σ x², in Double, the rows added in order.
+  /// The corresponding C function is `bonsai_add_column_sums_f32`.
+  static func addColumnSums(
+    of rows: UnsafeBufferPointer<Float>, columns: Int, absolute: Bool,
+    into sums: UnsafeMutableBufferPointer<Double>
   ) {
-    precondition(target.count >= values.count, "no room to widen")
-    guard let base = values.baseAddress, let targetBase = target.baseAddress else { return }
-    bonsai_widen_f32(base, values.count, absolute ? 1 : 0, targetBase)
+    precondition(columns > 0 && rows.count % columns == 0 && sums.count >= columns)
+    guard let base = rows.baseAddress, let target = sums.baseAddress else { return }
+    bonsai_add_column_sums_f32(base, rows.count / columns, columns, absolute ? 1 : 0, target)
   }
 }
