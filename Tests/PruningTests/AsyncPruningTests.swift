@@ -25,7 +25,9 @@ import TestSupport
     let masks = try await pruner.prune(&model) { fractions.append($0) }
     #expect(model == expected && masks == expectedMasks)
     #expect(fractions.first == 0 && fractions.last == 1 && fractions == fractions.sorted())
-    #expect(fractions.count == model.count + (scope == .global ? 2 : 1))
+    // Tensor scope: before each tensor's mask, then 1; global: before and after the ranking,
+    // then 1 once every tensor has its share.
+    #expect(fractions.count == (scope == .global ? 3 : model.count + 1))
   }
 
   /// Runs `body` in a task of its own, whose progress callback may cancel it (and not the
@@ -44,7 +46,10 @@ import TestSupport
     }.value
   }
 
-  @Test(arguments: [PruningScope.tensor, .global], [1, 3, 5])
+  /// Cancelled at the `reports`-th progress report, before the weights are changed.
+  @Test(arguments: [
+    (PruningScope.tensor, 1), (.tensor, 3), (.tensor, 5), (.global, 1), (.global, 2),
+  ])
   func cancelledModelCallsLeaveEveryTensorUntouched(scope: PruningScope, reports: Int) async throws
   {
     let pruner = Pruner(try PruningConfig(sparsity: 0.5, scope: scope), threadCount: 2)
