@@ -21,11 +21,13 @@ let package = Package(
     .target(name: "CPruningKernels"),
     .target(name: "Pruning", dependencies: ["COpenBLAS", "CPruningKernels"]),
     .target(name: "SafeTensors"),
+    .target(name: "CSignalCleanup"),
     .executableTarget(
       name: "bonsai",
       dependencies: [
         "Pruning",
         "SafeTensors",
+        "CSignalCleanup",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -47,6 +47,7 @@ extension CheckpointPruning {
       }
       if compact {
         for tensor in plan.pruned {
+          try file.checkNotTruncated()
           let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
           file.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
           file.release(tensor)
@@ -73,7 +74,8 @@ extension CheckpointPruning {
   private func globalCut(
     _ file: SafeTensorsFile, tensors: [TensorInfo], inputs: [String: ScoreInput]
   ) throws -> GlobalCut {
-    try file.withBytes(of: tensors) { views throws in
+    try file.checkNotTruncated()
+    return try file.withBytes(of: tensors) { views throws in
       var ranked = [RankedTensor]()
       for (index, tensor) in tensors.enumerated() {
         ranked.append(
@@ -90,6 +92,7 @@ extension CheckpointPruning {
     var scores = try ChannelScores(
       channels: group.channels, config: pruner.config, threadCount: pruner.threadCount)
     for (tensor, asProducer) in group.producers.map({ ($0, true) }) + [(group.consumer, false)] {
+      try file.checkNotTruncated()
       try file.withBytes(of: tensor) { bytes throws(PruningError) in
         try PrunableBuffer.addToChannels(&scores, bytes, info: tensor, asProducer: asProducer)
       }

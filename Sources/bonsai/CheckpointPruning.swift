@@ -10,8 +10,6 @@ import SafeTensors
 struct CheckpointPruning {
   /// The checkpoint to prune; never written to.
   let input: String
-  /// Where the pruned checkpoint goes (renamed into place when complete).
-  let output: String
   /// How each selected tensor is pruned.
   let pruner: Pruner
   /// Which tensors are pruned.
@@ -22,8 +20,6 @@ struct CheckpointPruning {
   var pairing = ChannelPairing.none
   /// Whether pruned rows and columns are removed rather than zeroed.
   var compact = false
-  /// Whether the output is flushed to disk before it is renamed into place.
-  var syncsToDisk = true
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
 
@@ -140,12 +136,11 @@ struct CheckpointPruning {
 
   // MARK: - Running
 
-  /// Prunes the checkpoint into `output` and returns what happened to each tensor.
-  func run(_ file: SafeTensorsFile, plan: Plan) throws(CommandLineError) -> [TensorOutcome] {
-    guard !SamePath.same(input, output) else {
-      throw .usage("output \(output) is the input file: Bonsai never writes to its input")
-    }
-    removeLeftovers()
+  /// Prunes the checkpoint into `output`, complete and sealed but not yet renamed into
+  /// place (its ``OutputSet`` commits it), and returns what happened to each tensor.
+  func run(_ file: SafeTensorsFile, plan: Plan, into output: StagedFile) throws(CommandLineError)
+    -> [TensorOutcome]
+  {
     let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
     defer { buffer.deallocate() }
@@ -154,13 +149,13 @@ struct CheckpointPruning {
     let writer: SafeTensorsWriter
     do {
       writer = try SafeTensorsWriter(
-        path: output,
+        file: output,
         tensors: plan.entries.map { tensor, action in
           TensorHeader(
             name: tensor.name, dtype: tensor.dtype,
             shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
         },
-        metadata: metadata(file, plan: plan), syncsToDisk: syncsToDisk)
+        metadata: metadata(file, plan: plan))
     } catch {
       throw .failure("\(error)")
     }
@@ -181,7 +176,7 @@ struct CheckpointPruning {
           index: index, name: tensor.name, bytesDone: bytesDone,
           action: outcome.skipReason == nil ? "pruned" : "copied")
       }
-      try writer.finish()
+      try writer.finishWriting()
     } catch let error as CommandLineError {
       writer.abandon()
       throw error
@@ -197,6 +192,7 @@ struct CheckpointPruning {
     _ tensor: TensorInfo, action: Action, file: SafeTensorsFile, decisions: Decisions,
     buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
   ) throws -> TensorOutcome {
+    try file.checkNotTruncated()
     let before = file.withBytes(of: tensor) {
       ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
     }
@@ -271,18 +267,6 @@ struct CheckpointPruning {
     metadata["bonsai.sparsity"] = "\(pruner.config.sparsity)"
     metadata["bonsai.pruned_tensors"] = "\(plan.entries.filter(\.action.isPruning).count)"
     return metadata
-  }
-
-  /// Removes the temporary files of interrupted runs next to the output, saying so.
-  private func removeLeftovers() {
-    for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
-      do {
-        try FileManager.default.removeItem(atPath: leftover)
-        Terminal.standardError.write("bonsai: removed \(leftover), left by an interrupted run\n")
-      } catch {
-        Terminal.standardError.write("bonsai: cannot remove \(leftover), left by an interrupted run\n")
-      }
-    }
   }
 }
 

@@ -38,15 +38,17 @@ extension Bonsai {
         try ExampleModel.write(model, to: input)
         out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
         let job = CheckpointPruning(
-          input: input, output: output,
-          pruner: Pruner(try PruningConfig(sparsity: sparsity)),
+          input: input, pruner: Pruner(try PruningConfig(sparsity: sparsity)),
           selection: try TensorSelection(include: [], exclude: []), progressStyle: .quiet)
         let file = try CheckpointFile.open(input)
         let plan = try job.plan(file)
         out.write(PruneOutput.plan(plan))
-        out.write(PruneOutput.table(try job.run(file, plan: plan)))
+        let outputs = OutputSet(syncsToDisk: true)
+        let outcomes = try job.run(file, plan: plan, into: try outputs.stage(output))
+        try outputs.commit()
+        out.write(PruneOutput.table(outcomes))
         out.write("\n$ bonsai report \(output)\n")
-        out.write(CheckpointReport(try CheckpointFile.open(output)).text)
+        out.write(try CheckpointReport(try CheckpointFile.open(output)).text)
       }
     }
 

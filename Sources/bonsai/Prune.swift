@@ -63,8 +63,9 @@ extension Bonsai {
 
     func run() throws {
       try reportingErrors {
+        try files.check()
         var job = CheckpointPruning(
-          input: input, output: output ?? "",
+          input: input,
           pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
           selection: try TensorSelection(include: include, exclude: exclude),
           progressStyle: ProgressDisplay.style(quiet: quiet))
@@ -72,21 +73,35 @@ extension Bonsai {
           gradients: gradients, activations: activations, metric: pruning.metric)
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
-        job.syncsToDisk = !noSync
         let file = try CheckpointFile.open(input)
         let plan = try job.plan(file)
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan)) }
-        if dryRun { return }
-        let outcomes = try job.run(file, plan: plan)
-        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
-        if let report {
+        guard !dryRun, let output else { return }
+        let outputs = OutputSet(syncsToDisk: !noSync)
+        let checkpoint = try outputs.stage(output)
+        let reportFile = try report.map { path throws(CommandLineError) in try outputs.stage(path) }
+        let outcomes = try job.run(file, plan: plan, into: checkpoint)
+        if let reportFile {
           let config = PruneReport.Config(
             method: job.method, library: job.pruner.config, gradients: gradients,
             activations: activations, compact: compact, pairs: pair, include: include,
             exclude: exclude, input: input, output: output)
-          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
+          try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: reportFile)
         }
+        try outputs.commit()
+        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
       }
+    }
+
+    /// The files this run reads and writes.
+    private var files: FileRoles {
+      var files = FileRoles()
+      files.reads.append(("input", input))
+      if let gradients { files.reads.append(("--gradients", gradients)) }
+      if let activations { files.reads.append(("--activations", activations)) }
+      if let output { files.writes.append(("-o", output)) }
+      if let report { files.writes.append(("--report", report)) }
+      return files
     }
   }
 }
@@ -116,13 +131,17 @@ enum JSONOutput {
     }
   }
 
-  /// Writes `value` to `path` atomically (a temporary file renamed into place).
-  static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
-    let data = try encoded(value)
+  /// Writes `value` into `file`, which is renamed into place when its run commits.
+  static func write<T: Encodable>(_ value: T, to file: StagedFile) throws(CommandLineError) {
+    var data = try encoded(value)
+    data.append(UInt8(ascii: "\n"))
+    let written = data.withUnsafeBytes { bytes in
+      Result { () throws(SafeTensorsError) in try file.write(bytes) }
+    }
     do {
-      try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+      try written.get()
     } catch {
-      throw .failure("cannot write report \(path): \(error.localizedDescription)")
+      throw .failure("\(error)")
     }
   }
 }

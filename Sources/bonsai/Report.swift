@@ -17,7 +17,7 @@ extension Bonsai {
 
     func run() throws {
       try reportingErrors {
-        let report = CheckpointReport(try CheckpointFile.open(input))
+        let report = try CheckpointReport(try CheckpointFile.open(input))
         if json {
           let data = try JSONOutput.encoded(report)
           Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
@@ -68,9 +68,16 @@ struct CheckpointReport: Encodable {
   }
 
   /// The report of every tensor of `file`, read in place.
-  init(_ file: SafeTensorsFile) {
+  /// - Throws: a failure when the file shrinks while it is being read.
+  init(_ file: SafeTensorsFile) throws(CommandLineError) {
     self.file = file.path
-    tensors = file.tensors.map { info in
+    var tensors = [Tensor]()
+    for info in file.tensors {
+      do {
+        try file.checkNotTruncated()
+      } catch {
+        throw .failure("\(error)")
+      }
       let tensor = file.withBytes(of: info) { bytes in
         let nonzero = ZeroCount.nonzero(in: bytes, dtype: info.dtype, count: info.elementCount)
         let (nonFinite, magnitude) = WeightStatistics.of(bytes, dtype: info.dtype)
@@ -81,8 +88,9 @@ struct CheckpointReport: Encodable {
           nonFinite: nonFinite, magnitude: magnitude)
       }
       file.release(info)
-      return tensor
+      tensors.append(tensor)
     }
+    self.tensors = tensors
     totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
   }
 

@@ -50,6 +50,11 @@ extension ScoreInputFiles {
   /// needs none.
   func input(for tensor: TensorInfo, threads: Int?) throws(CommandLineError) -> ScoreInput? {
     guard let (file, info) = try entry(for: tensor) else { return nil }
+    do {
+      try file.checkNotTruncated()
+    } catch {
+      throw .failure("\(error)")
+    }
     let values = file.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
     if file === gradients { return .gradients(values) }
     if info.shape.count == 1 { return .inputNorms(values) }

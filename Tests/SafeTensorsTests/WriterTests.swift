@@ -177,14 +177,15 @@ struct WriterTests {
     }
   }
 
-  @Test("a destination that is a directory is reported at rename, the temporary file removed")
+  @Test("a destination that is a directory is refused before a temporary file is created")
   func destinationIsDirectory() throws {
     let directory = try TemporaryDirectory()
     let path = directory.file("taken")
     try FileManager.default.createDirectory(
       atPath: path + "/inside", withIntermediateDirectories: true)
-    let writer = try SafeTensorsWriter(path: path, tensors: [], metadata: nil)
-    #expect(throws: SafeTensorsError.self) { try writer.finish() }
+    #expect(throws: SafeTensorsError.notRegularDestination(path: path, kind: "a directory")) {
+      _ = try SafeTensorsWriter(path: path, tensors: [], metadata: nil)
+    }
     #expect(try directory.entries() == ["taken"])
   }
 

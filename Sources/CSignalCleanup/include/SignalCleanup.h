@@ -1,0 +1,30 @@
+// Removing unfinished output files when bonsai is stopped by a signal. A signal handler may
+// only call async-signal-safe functions (unlink, write, _exit, raise), and the paths it
+// removes must be readable without locks or allocation: they live here, in fixed slots,
+// copied in before the files are created and cleared after they are renamed into place.
+// Only the bonsai executable installs these handlers; the libraries install none.
+
+#ifndef BONSAI_SIGNAL_CLEANUP_H
+#define BONSAI_SIGNAL_CLEANUP_H
+
+/// How many paths can be registered at once.
+#define BONSAI_CLEANUP_SLOTS 64
+
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT (remove the registered files,
+/// then die of the signal, as without a handler) and for SIGBUS (remove the registered
+/// files, write `bus_message` to stderr, exit with status 1). `bus_message` is copied
+/// (at most 1023 bytes). Returns 0, or -1 with errno set when sigaction fails.
+int bonsai_cleanup_install(const char *bus_message);
+
+/// Registers `path` for removal on those signals. Returns the slot (pass it to
+/// bonsai_cleanup_remove), or -1 when every slot is taken or the path is too long.
+int bonsai_cleanup_add(const char *path);
+
+/// Forgets the path in `slot` (a no-op for -1).
+void bonsai_cleanup_remove(int slot);
+
+/// Blocks (block != 0) or unblocks the handled termination signals in the calling thread,
+/// so that a file can be created and registered without a signal in between.
+void bonsai_cleanup_block_signals(int block);
+
+#endif
