@@ -49,6 +49,16 @@ static void on_bus_error(int signal_number) {
   _exit(1);
 }
 
+/// Unblocks the termination signals in the calling thread.
+static void unblock_termination_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (size_t i = 0; i < sizeof termination_signals / sizeof *termination_signals; i++) {
+    sigaddset(&set, termination_signals[i]);
+  }
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int bonsai_cleanup_install(const char *bus_message) {
   bus_length = strnlen(bus_message, sizeof bus_text - 1);
   memcpy(bus_text, bus_message, bus_length);
@@ -60,8 +70,15 @@ int bonsai_cleanup_install(const char *bus_message) {
   }
   action.sa_handler = on_termination;
   for (size_t i = 0; i < sizeof termination_signals / sizeof *termination_signals; i++) {
+    struct sigaction previous;
+    if (sigaction(termination_signals[i], NULL, &previous) != 0) return -1;
+    // A signal ignored on entry (nohup, a background job) stays ignored.
+    if (previous.sa_handler == SIG_IGN) continue;
     if (sigaction(termination_signals[i], &action, NULL) != 0) return -1;
   }
+  // A mask inherited from the parent (threads of a test runner block these) would hold
+  // the signals pending until the run ends; every thread started later inherits this one.
+  unblock_termination_signals();
   action.sa_handler = on_bus_error;
   return sigaction(SIGBUS, &action, NULL);
 }
@@ -81,13 +98,4 @@ int bonsai_cleanup_add(const char *path) {
 
 void bonsai_cleanup_remove(int slot) {
   if (slot >= 0 && slot < BONSAI_CLEANUP_SLOTS) __atomic_store_n(&used[slot], 0, __ATOMIC_RELEASE);
-}
-
-void bonsai_cleanup_block_signals(int block) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (size_t i = 0; i < sizeof termination_signals / sizeof *termination_signals; i++) {
-    sigaddset(&set, termination_signals[i]);
-  }
-  pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }

@@ -11,9 +11,10 @@
 #define BONSAI_CLEANUP_SLOTS 64
 
 /// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT (remove the registered files,
-/// then die of the signal, as without a handler) and for SIGBUS (remove the registered
-/// files, write `bus_message` to stderr, exit with status 1). `bus_message` is copied
-/// (at most 1023 bytes). Returns 0, or -1 with errno set when sigaction fails.
+/// then die of the signal, as without a handler) unless they are ignored on entry, and
+/// unblocks them in the calling thread; and for SIGBUS (remove the registered files, write
+/// `bus_message` to stderr, exit with status 1). `bus_message` is copied (at most 1023
+/// bytes). Returns 0, or -1 with errno set when sigaction fails.
 int bonsai_cleanup_install(const char *bus_message);
 
 /// Registers `path` for removal on those signals. Returns the slot (pass it to
@@ -22,9 +23,5 @@ int bonsai_cleanup_add(const char *path);
 
 /// Forgets the path in `slot` (a no-op for -1).
 void bonsai_cleanup_remove(int slot);
-
-/// Blocks (block != 0) or unblocks the handled termination signals in the calling thread,
-/// so that a file can be created and registered without a signal in between.
-void bonsai_cleanup_block_signals(int block);
 
 #endif
