@@ -71,7 +71,7 @@ struct CheckpointPruning {
   /// The decision for every tensor of `file`, in file order, checked against the options:
   /// every option that does not fit a selected tensor is a usage error naming both.
   func plan(_ file: SafeTensorsFile) throws(CommandLineError) -> Plan {
-    let groups = try pairing.groups(in: file, excluded: selection.exclusionReason)
+    let groups = try pairing.groups(in: file, excluded: selection.excludedByPattern)
     var roles = [String: Action]()
     for (index, group) in groups.enumerated() {
       roles[group.consumer.name] = .consumer(group: index)
@@ -120,6 +120,11 @@ struct CheckpointPruning {
       if config.minNonzero > total {
         throw .usage("--min-nonzero \(config.minNonzero) exceeds the \(total) weights of the selected tensors")
       }
+    }
+    for group in plan.groups where config.minNonzero > group.channels {
+      throw .usage(
+        "--min-nonzero \(config.minNonzero) exceeds the \(group.channels) channels of the group read by "
+          + "\"\(group.consumer.name)\" (in channel groups it counts the channels that survive)")
     }
     if !plan.groups.isEmpty {
       guard ChannelScores.canScore(config.metric) else {

@@ -50,15 +50,19 @@ struct TensorSelection {
   }
 
   /// Why `tensor` cannot be pruned whatever the rule — its dtype, `--exclude`, no elements —
-  /// or nil. `--pair` groups take every tensor this lets through.
+  /// or nil.
   func exclusionReason(for tensor: TensorInfo) -> String? {
     guard tensor.dtype.isPrunable else {
       return "dtype \(tensor.dtype.rawValue) is not pruned (only F32, F16, BF16)"
     }
-    if let match = exclude.first(where: { tensor.name.contains($0.regex) }) {
-      return "matches --exclude \"\(match.pattern)\""
-    }
+    if let reason = excludedByPattern(tensor) { return reason }
     if tensor.elementCount == 0 { return "has no elements" }
     return nil
+  }
+
+  /// Why `--exclude` leaves `tensor` out (`matches --exclude "PATTERN"`), or nil. `--pair`
+  /// groups leave out only what this names.
+  func excludedByPattern(_ tensor: TensorInfo) -> String? {
+    exclude.first { tensor.name.contains($0.regex) }.map { "matches --exclude \"\($0.pattern)\"" }
   }
 }
