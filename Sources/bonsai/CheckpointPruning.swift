@@ -244,7 +244,7 @@ struct CheckpointPruning {
     return TensorOutcome(
       info: tensor, action: action, outputShape: shape, nonzeroBefore: before,
       nonzeroAfter: after, kept: kept,
-      scoreSource: action == .prune ? scoreInputs.source(of: pruner.config.metric) : "weights (channel group)",
+      scoreSource: scoreInputs.source(of: pruner.config.metric) + (action == .prune ? "" : " (channel group)"),
       pattern: pattern)
   }
 

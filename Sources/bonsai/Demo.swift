@@ -10,7 +10,7 @@ extension Bonsai {
     static let configuration = CommandConfiguration(
       abstract: "Prune a built-in example model with each metric and granularity.")
 
-    @Option(help: "The sparsity of the demonstration, in [0, 1).")
+    @Option(parsing: .unconditional, help: "The sparsity of the demonstration, in [0, 1).")
     var sparsity: Double = 0.5
 
     @Option(help: "Keep the example checkpoint and its pruned copy in this folder instead of a temporary one.")

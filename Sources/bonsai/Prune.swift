@@ -49,7 +49,7 @@ extension Bonsai {
     @Option(help: "Write a JSON report of every tensor to this path.")
     var report: String?
 
-    @Flag(help: "Only list which tensors would be pruned and why the others are skipped.")
+    @Flag(help: "Only list which tensors would be pruned and why the others are skipped, and check the options and the paths of -o and --report; write nothing.")
     var dryRun = false
 
     @Flag(help: "Print nothing but errors.")
@@ -58,6 +58,9 @@ extension Bonsai {
     func validate() throws {
       if !dryRun && output == nil {
         throw ValidationError("missing --output: where should the pruned checkpoint go?")
+      }
+      if dryRun && noSync {
+        throw ValidationError("--no-sync has no effect with --dry-run, which writes nothing")
       }
     }
 

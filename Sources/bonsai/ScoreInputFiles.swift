@@ -36,6 +36,7 @@ extension ScoreInputFiles {
     case .taylor: "gradients (\(gradients?.path ?? ""))"
     case .taylorProxy: "proxy w² (no gradients)"
     case .wanda: "activations (\(activations?.path ?? ""))"
+    case .random(let seed): "random (seed \(seed))"
     default: "weights"
     }
   }

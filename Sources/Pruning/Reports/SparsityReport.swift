@@ -74,7 +74,9 @@ public struct ModelSparsityReport: Sendable, Hashable, Codable {
   }
 }
 
-/// A fraction printed as a percentage with two decimals: `0.5` → `50.00%`.
+/// A fraction printed as a percentage with two decimals: `0.5` → `50.00%`. Only 1 reads
+/// `100.00%` and only 0 reads `0.00%`: a fraction just short of 1 (one weight survives)
+/// reads `99.99%`, one just above 0 reads `0.01%`.
 public struct Percent: CustomStringConvertible, Sendable {
   /// The fraction.
   public let fraction: Double
@@ -86,7 +88,8 @@ public struct Percent: CustomStringConvertible, Sendable {
 
   /// `50.00%`.
   public var description: String {
-    let hundredths = Int((fraction * 10_000).rounded())
+    let rounded = Int((fraction * 10_000).rounded())
+    let hundredths = fraction >= 1 || fraction <= 0 ? rounded : min(max(rounded, 1), 9_999)
     let fractional = String(hundredths % 100)
     return "\(hundredths / 100).\(fractional.count == 1 ? "0" : "")\(fractional)%"
   }
