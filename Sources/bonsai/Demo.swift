@@ -13,7 +13,7 @@ extension Bonsai {
     @Option(parsing: .unconditional, help: "The sparsity of the demonstration, in [0, 1).")
     var sparsity: Double = 0.5
 
-    @Option(help: "Keep the example checkpoint and its pruned copy in this folder instead of a temporary one.")
+    @Option(help: "Keep the example checkpoint, its calibration inputs and gradients, and its pruned copy in this folder instead of a temporary one.")
     var folder: String?
 
     func validate() throws {
@@ -36,6 +36,13 @@ extension Bonsai {
         let input = directory + "/example.safetensors"
         let output = directory + "/example-pruned.safetensors"
         try ExampleModel.write(model, to: input)
+        let (activations, gradients) = try ExampleModel.scoreInputs(for: model)
+        try ExampleModel.write(activations, to: directory + "/example-activations.safetensors")
+        try ExampleModel.write(gradients, to: directory + "/example-gradients.safetensors")
+        out.write(
+          "\nWrote \(input), with calibration inputs (--activations) and gradients (--gradients) "
+            + "for its pruned matrices in example-activations.safetensors and "
+            + "example-gradients.safetensors next to it.\n")
         out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
         let job = CheckpointPruning(
           input: input, pruner: Pruner(try PruningConfig(sparsity: sparsity)),
@@ -78,7 +85,7 @@ extension Bonsai {
 
     /// The overall sparsity each method reaches on the example's matrices.
     private func matrix(_ model: [WeightTensor]) throws -> String {
-      let matrices = model.filter { $0.rank == 2 && !$0.name.contains("embed") && !$0.name.contains("lm_head") }
+      let matrices = ExampleModel.prunedByDefault(model)
       var rows = [[String]]()
       for (metric, method, config) in try methods() {
         var pruned = matrices
