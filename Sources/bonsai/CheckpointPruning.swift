@@ -71,6 +71,7 @@ struct CheckpointPruning {
   /// The decision for every tensor of `file`, in file order, checked against the options:
   /// every option that does not fit a selected tensor is a usage error naming both.
   func plan(_ file: SafeTensorsFile) throws(CommandLineError) -> Plan {
+    try selection.checkExclusions(of: file.tensors, in: file.path)
     let groups = try pairing.groups(in: file, excluded: selection.excludedByPattern)
     var roles = [String: Action]()
     for (index, group) in groups.enumerated() {

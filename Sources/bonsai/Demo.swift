@@ -35,10 +35,12 @@ extension Bonsai {
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let input = directory + "/example.safetensors"
         let output = directory + "/example-pruned.safetensors"
-        try ExampleModel.write(model, to: input)
         let (activations, gradients) = try ExampleModel.scoreInputs(for: model)
-        try ExampleModel.write(activations, to: directory + "/example-activations.safetensors")
-        try ExampleModel.write(gradients, to: directory + "/example-gradients.safetensors")
+        let examples = OutputSet(syncsToDisk: true)
+        try ExampleModel.write(model, to: try examples.stage(input))
+        try ExampleModel.write(activations, to: try examples.stage(directory + "/example-activations.safetensors"))
+        try ExampleModel.write(gradients, to: try examples.stage(directory + "/example-gradients.safetensors"))
+        try examples.commit()
         out.write(
           "\nWrote \(input), with calibration inputs (--activations) and gradients (--gradients) "
             + "for its pruned matrices in example-activations.safetensors and "
@@ -114,17 +116,18 @@ extension Bonsai {
 }
 
 extension ExampleModel {
-  /// Writes the example's tensors as an F32 safetensors checkpoint.
-  static func write(_ model: [WeightTensor], to path: String) throws(CommandLineError) {
+  /// Writes the example's tensors into `file` as an F32 safetensors checkpoint, complete and
+  /// sealed; its ``OutputSet`` renames it into place.
+  static func write(_ model: [WeightTensor], to file: StagedFile) throws(CommandLineError) {
     do {
       let writer = try SafeTensorsWriter(
-        path: path,
+        file: file,
         tensors: model.map { TensorHeader(name: $0.name, dtype: .f32, shape: $0.shape) },
         metadata: ["format": "pt", "source": "bonsai demo"])
       for tensor in model {
         try tensor.values.withUnsafeBytes { try writer.append($0) }
       }
-      try writer.finish()
+      try writer.finishWriting()
     } catch {
       throw .failure("\(error)")
     }

@@ -18,6 +18,9 @@ struct FileRoles {
   /// Checks the rules above.
   func check() throws(CommandLineError) {
     for (index, write) in writes.enumerated() {
+      if write.path.isEmpty || write.path.hasSuffix("/") {
+        throw .usage("\(write.option) \"\(write.path)\" names no file: give a file's path")
+      }
       do {
         try StagedFile.checkDestination(write.path)
       } catch {

@@ -62,6 +62,9 @@ extension Bonsai {
       if dryRun && noSync {
         throw ValidationError("--no-sync has no effect with --dry-run, which writes nothing")
       }
+      if dryRun, let threads = pruning.threads {
+        throw ValidationError("--threads \(threads) has no effect with --dry-run, which prunes nothing")
+      }
     }
 
     func run() throws {

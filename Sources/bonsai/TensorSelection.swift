@@ -35,6 +35,14 @@ struct TensorSelection {
     self.exclude = try compile(exclude, "--exclude")
   }
 
+  /// Checks that every `--exclude` pattern matches a tensor of `tensors`: one that matches
+  /// none is most likely a typo, which would prune what it was meant to keep.
+  func checkExclusions(of tensors: [TensorInfo], in path: String) throws(CommandLineError) {
+    for (pattern, regex) in exclude where !tensors.contains(where: { $0.name.contains(regex) }) {
+      throw .usage("--exclude \"\(pattern)\" matches no tensor of \(path); it would exclude nothing")
+    }
+  }
+
   /// Why `tensor` is skipped, or nil when it is pruned.
   func skipReason(for tensor: TensorInfo) -> String? {
     if let reason = exclusionReason(for: tensor) { return reason }

@@ -70,7 +70,9 @@ struct DataSafetyTests {
       (["-o", folder.file("link.safetensors")], "is a symbolic link"),
       (["-o", folder.file("o.safetensors"), "--report", "/dev/stdout"], "--report /dev/stdout: is a symbolic link"),
       (["-o", folder.file("o.safetensors"), "--report", folder.file("dir")], "is a directory"),
-      (["-o", folder.file("dir") + "/"], "is a directory"),
+      (["-o", folder.file("dir") + "/"], "names no file"),
+      (["-o", folder.file("nodir") + "/"], "names no file"),
+      (["-o", ""], "-o \"\" names no file"),
     ]
     for (options, message) in cases {
       try expectRefusal(["prune", input] + options, message: message, in: folder)

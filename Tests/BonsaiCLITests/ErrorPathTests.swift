@@ -74,6 +74,8 @@ struct ErrorPathTests {
     (["--block-pooling", "mean", "--granularity", "rows"], "not rows"),
     (["--granularity", "1:3", "--min-nonzero", "2"], "--min-nonzero 2 cannot be combined with --granularity 1:3"),
     (["--dry-run", "--no-sync"], "--no-sync has no effect with --dry-run"),
+    (["--dry-run", "--threads", "2"], "--threads 2 has no effect with --dry-run"),
+    (["--exclude", "self_atn"], "--exclude \"self_atn\" matches no tensor of"),
   ])
   func invalidOptions(options: [String], message: String) throws {
     let folder = try TemporaryDirectory()
