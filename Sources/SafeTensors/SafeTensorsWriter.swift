@@ -29,10 +29,6 @@
 /// `append` or `finish` after `finish()`, `abandon()` or a thrown error is a programmer
 /// error and traps; `abandon()` then does nothing.
 public final class SafeTensorsWriter {
-  /// What the temporary file's name contains, after `.` and the destination's file name and
-  /// before `<pid>-<random>`: `.model.safetensors.bonsai-tmp-1234-09f86d081884c7d6`.
-  public static let temporaryFilePrefix = TemporaryName.marker
-
   private enum State {
     /// Bytes may be appended.
     case writing
@@ -41,7 +37,7 @@ public final class SafeTensorsWriter {
   }
 
   /// The file being written.
-  public let file: StagedFile
+  private let file: StagedFile
   private var path: String { file.destination }
   private let tensors: [(header: TensorHeader, offsets: Range<Int>)]
   private let declaredBytes: Int

@@ -123,7 +123,7 @@ enum SystemCalls {
   /// Removes `path`, ignoring failure: used only to clean up. The corresponding C function
   /// is `unlink`.
   static func removeFile(_ path: String) {
-    _ = unlink(path)
+    try? unlinkFile(path)
   }
 
   /// Removes the name `path` (never a directory). The corresponding C function is `unlink`.

@@ -17,11 +17,19 @@ struct BonsaiProcess {
     return bundle.appendingPathComponent("bonsai").path
   }
 
-  /// Runs `bonsai` with `arguments` and waits for it.
-  static func run(_ arguments: [String]) throws -> Result {
+  /// Runs `bonsai` (or `executable`) with `arguments` and waits for it.
+  /// - Parameters:
+  ///   - directory: The working directory (default: the test's).
+  ///   - environment: The environment (default: the test's).
+  static func run(
+    _ arguments: [String], executable: String = binary, in directory: String? = nil,
+    environment: [String: String]? = nil
+  ) throws -> Result {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if let environment { process.environment = environment }
     let output = Pipe()
     let error = Pipe()
     process.standardOutput = output

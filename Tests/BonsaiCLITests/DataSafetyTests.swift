@@ -87,7 +87,7 @@ struct DataSafetyTests {
     let folder = try TemporaryDirectory()
     let input = try model(folder)
     let dead = try deadProcessID()
-    let marker = SafeTensorsWriter.temporaryFilePrefix
+    let marker = TemporaryName.marker
     let nested = ".d.safetensors\(marker)99993-nested"
     try FileManager.default.createDirectory(atPath: folder.file(nested + "/a"), withIntermediateDirectories: true)
     try Data("x".utf8).write(to: URL(fileURLWithPath: folder.file(nested + "/a/precious")))
@@ -200,7 +200,7 @@ struct HeldRun {
 
   /// The temporary files in the folder.
   func temporaryFiles() throws -> [String] {
-    try folder.entries().filter { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }
+    try folder.entries().filter { $0.contains(TemporaryName.marker) }
   }
 
   /// Reads the rest of stderr and waits for the end: (status, killed by a signal, stderr).

@@ -51,25 +51,11 @@ struct ReadmeCommandTests {
 
   /// Runs `script` with `sh -e` in `folder`, the built `bonsai` first on the PATH.
   func shell(_ script: String, in folder: String) throws -> BonsaiProcess.Result {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-ec", script]
-    process.currentDirectoryURL = URL(fileURLWithPath: folder)
     var environment = ProcessInfo.processInfo.environment
     let binaryFolder = URL(fileURLWithPath: BonsaiProcess.binary).deletingLastPathComponent().path
     environment["PATH"] = binaryFolder + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-    process.environment = environment
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return BonsaiProcess.Result(
-      status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-      standardError: String(decoding: errData, as: UTF8.self))
+    return try BonsaiProcess.run(
+      ["-ec", script], executable: "/bin/sh", in: folder, environment: environment)
   }
 
   @Test func everyCommandRunsAsWrittenOnTheDemoFiles() throws {

@@ -120,6 +120,28 @@ struct StagedFileTests {
     #expect(try directory.entries() == ["model.safetensors", "report.json"])
   }
 
+  @Test("a rename that fails puts back the files the earlier renames replaced")
+  func rollback() throws {
+    let directory = try TemporaryDirectory()
+    let first = directory.file("model.safetensors")
+    let fresh = directory.file("fresh.json")
+    try FileManager.default.createDirectory(atPath: directory.file("gone"), withIntermediateDirectories: false)
+    let second = directory.file("gone/report.json")
+    try writeRaw(Array("previous".utf8), to: first)
+    let files = try [first, fresh, second].map { path in
+      let file = try StagedFile(destination: path, syncsToDisk: false)
+      try Array("new".utf8).withUnsafeBytes { try file.write($0) }
+      return file
+    }
+    // The last destination's folder vanishes with its temporary file: its rename fails.
+    try FileManager.default.removeItem(atPath: directory.file("gone"))
+    #expect(throws: SafeTensorsError.cannotReplace(path: second, errno: ENOENT)) {
+      try AtomicCommit.commit(files)
+    }
+    #expect(try readRaw(first) == Array("previous".utf8))
+    #expect(try directory.entries() == ["model.safetensors"])
+  }
+
   @Test("a file that shrinks after it is opened is reported before its bytes are read")
   func truncationIsDetected() throws {
     let directory = try TemporaryDirectory()

@@ -33,7 +33,7 @@ struct WriterTests {
     let entries = try directory.entries()
     #expect(entries.count == 1)
     #expect(
-      entries.first?.hasPrefix(".out.safetensors" + SafeTensorsWriter.temporaryFilePrefix) == true)
+      entries.first?.hasPrefix(".out.safetensors" + TemporaryName.marker) == true)
     try append(Array(Self.data.prefix(8)), to: writer)
     writer.abandon()
     writer.abandon()
