@@ -13,7 +13,9 @@ static int used[BONSAI_CLEANUP_SLOTS];
 static char bus_text[1024];
 static size_t bus_length;
 
-static const int termination_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+/// Signals that end the process: a user's, a closed pipe's (SIGPIPE, as `bonsai … | head`
+/// does), and the file-size limit's (SIGXFSZ).
+static const int termination_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ};
 
 static void remove_registered(void) {
   for (int slot = 0; slot < BONSAI_CLEANUP_SLOTS; slot++) {

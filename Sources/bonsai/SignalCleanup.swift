@@ -1,6 +1,7 @@
 import CSignalCleanup
 
-/// What `bonsai` does when it is stopped by a signal: SIGINT, SIGTERM, SIGHUP and SIGQUIT
+/// What `bonsai` does when it is stopped by a signal: SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+/// SIGPIPE (its output piped into a program that quit) and SIGXFSZ (the file-size limit)
 /// remove the temporary files of the outputs being written, then end the process by the
 /// same signal; SIGBUS — reading a memory-mapped input that another program truncated —
 /// removes them too and fails with a one-line error (status 1). The handlers live in C

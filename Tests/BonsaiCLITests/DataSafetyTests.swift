@@ -240,7 +240,7 @@ struct InterruptedRunTests {
     #expect(try run.folder.entries() == ["in.safetensors"])
   }
 
-  @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+  @Test(arguments: [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ])
   func aSignalRemovesTheTemporaryFile(signal: Int32) throws {
     let run = try HeldRun()
     _ = run.readFirstLine()

@@ -10,7 +10,8 @@
 /// How many paths can be registered at once.
 #define BONSAI_CLEANUP_SLOTS 64
 
-/// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGQUIT (remove the registered files,
+/// Installs handlers for SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE and SIGXFSZ (remove the
+/// registered files,
 /// then die of the signal, as without a handler) unless they are ignored on entry, and
 /// unblocks them in the calling thread; and for SIGBUS (remove the registered files, write
 /// `bus_message` to stderr, exit with status 1). `bus_message` is copied (at most 1023
