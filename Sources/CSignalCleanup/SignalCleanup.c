@@ -51,14 +51,13 @@ static void on_bus_error(int signal_number) {
   _exit(1);
 }
 
-/// Unblocks the termination signals in the calling thread.
-static void unblock_termination_signals(void) {
+void bonsai_cleanup_hold_signals(int hold) {
   sigset_t set;
   sigemptyset(&set);
   for (size_t i = 0; i < sizeof termination_signals / sizeof *termination_signals; i++) {
     sigaddset(&set, termination_signals[i]);
   }
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  pthread_sigmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 int bonsai_cleanup_install(const char *bus_message) {
@@ -80,7 +79,7 @@ int bonsai_cleanup_install(const char *bus_message) {
   }
   // A mask inherited from the parent (threads of a test runner block these) would hold
   // the signals pending until the run ends; every thread started later inherits this one.
-  unblock_termination_signals();
+  bonsai_cleanup_hold_signals(0);
   action.sa_handler = on_bus_error;
   return sigaction(SIGBUS, &action, NULL);
 }

@@ -45,13 +45,17 @@ final class OutputSet {
     }
   }
 
-  /// Renames every staged file into place, or none.
+  /// Renames every staged file into place, or none. A termination signal that arrives
+  /// meanwhile takes effect afterwards, when no temporary file is left to remove: it cannot
+  /// land some outputs and not the others.
   func commit() throws(CommandLineError) {
-    defer { unregisterAll() }
-    do {
-      try AtomicCommit.commit(files)
-    } catch {
-      throw .failure("\(error)")
+    try SignalCleanup.holdingSignals { () throws(CommandLineError) in
+      defer { unregisterAll() }
+      do {
+        try AtomicCommit.commit(files)
+      } catch {
+        throw .failure("\(error)")
+      }
     }
   }
 

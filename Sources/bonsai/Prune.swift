@@ -18,7 +18,7 @@ extension Bonsai {
     @Argument(help: "The checkpoint to prune (.safetensors). It is never modified.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint.")
+    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint: a new file, or a regular file to replace (never a link, a device or a file this run reads).")
     var output: String?
 
     @OptionGroup var pruning: PruningOptions
@@ -46,7 +46,7 @@ extension Bonsai {
     @Flag(name: .customLong("no-sync"), help: "Do not flush the output to disk before renaming it into place: faster when the disk is the bottleneck. A crash or kill still never leaves a partial file under the output's name, but a power loss may.")
     var noSync = false
 
-    @Option(help: "Write a JSON report of every tensor to this path.")
+    @Option(help: "Write a JSON report of every tensor to this path, renamed into place together with the output (both land, or neither).")
     var report: String?
 
     @Flag(help: "Only list which tensors would be pruned and why the others are skipped, and check the options and the paths of -o and --report; write nothing.")

@@ -20,6 +20,14 @@ enum SignalCleanup {
     }
   }
 
+  /// Runs `body` with the termination signals held in this thread: one that arrives
+  /// meanwhile takes effect after it, so that `body` is never cut in two.
+  static func holdingSignals<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    bonsai_cleanup_hold_signals(1)
+    defer { bonsai_cleanup_hold_signals(0) }
+    return try body()
+  }
+
   /// A temporary path registered for removal on those signals.
   struct Registration {
     private var slot: Int32 = -1

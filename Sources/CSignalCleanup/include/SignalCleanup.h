@@ -25,4 +25,9 @@ int bonsai_cleanup_add(const char *path);
 /// Forgets the path in `slot` (a no-op for -1).
 void bonsai_cleanup_remove(int slot);
 
+/// Holds the termination signals in the calling thread (hold != 0) until called with 0,
+/// when any that arrived meanwhile take effect: a step that must not be cut in two, such as
+/// renaming several outputs into place, runs between the two calls.
+void bonsai_cleanup_hold_signals(int hold);
+
 #endif
