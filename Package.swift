@@ -27,12 +27,14 @@ let package = Package(
     .target(name: "ModelFolders", dependencies: ["SafeTensors", "CAtomicRename"]),
     .target(name: "CBonsaiABI"),
     .target(name: "BonsaiCInterface", dependencies: ["CBonsaiABI", "Pruning"]),
+    .target(name: "CSignalCleanup"),
     .executableTarget(
       name: "bonsai",
       dependencies: [
         "Pruning",
         "SafeTensors",
         "ModelFolders",
+        "CSignalCleanup",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

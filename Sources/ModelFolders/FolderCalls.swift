@@ -139,6 +139,11 @@ enum FolderCalls {
     }
   }
 
+  /// Removes the file at `path`. The corresponding C function is `unlink`.
+  static func remove(_ path: String) throws(ModelFolderError) {
+    guard unlink(path) == 0 else { throw .io(path: path, action: "remove it", errno: errno) }
+  }
+
   /// Removes `path` and, for a folder, everything in it, without following links; failures
   /// are ignored (used to clean up). The corresponding C functions are `unlink` and `rmdir`.
   static func removeTree(_ path: String) {

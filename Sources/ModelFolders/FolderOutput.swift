@@ -4,19 +4,25 @@
 import SafeTensors
 
 /// An output folder that appears whole or not at all: it is built in a temporary folder next
-/// to the destination, `.<name>.bonsai-tmp-<pid>-<random>` (named as
-/// ``SafeTensorsWriter`` names its temporary files, so that
-/// ``SafeTensorsWriter/leftoverTemporaryFiles(for:)`` finds the folders killed runs left
-/// too), and renamed into place by ``commit()``.
+/// to the destination, named as ``TemporaryName`` names every unfinished output
+/// (`.<name>.bonsai-tmp-<pid>-<16 hex digits>`), and renamed into place by ``commit()``.
+/// While it is built it holds an empty file, ``inProgressMarker``: only a folder named by
+/// that exact pattern, of this user, whose writer no longer runs and which holds the marker
+/// is taken for the leftover of a killed run (``removeLeftovers(of:)``); nothing else is
+/// ever removed.
 ///
 /// An existing destination is refused unless `replacing`; then `commit()` swaps the new
 /// folder and the old one in one step (`renameat2` with `RENAME_EXCHANGE`), so that the
 /// destination's name always names a complete folder, old or new, and removes the old one
 /// afterwards. A run killed before the swap leaves the destination untouched; one killed
-/// after it leaves the old folder under the temporary name, for the next run to clean up.
+/// in the instant after it leaves the old folder under the temporary name, without the
+/// marker, which is then never removed for you.
 ///
 /// On ``abandon()``, or when released before ``commit()``, the temporary folder is removed.
 public final class FolderOutput {
+  /// The empty file that marks a folder as one being built by Bonsai.
+  public static let inProgressMarker = ".bonsai-output-in-progress"
+
   /// Where the folder goes.
   public let destination: String
   /// The folder being built; write into it with ``path(of:)``.
@@ -43,12 +49,10 @@ public final class FolderOutput {
     let slash = trimmed.lastIndex(of: "/")
     let parentPath = slash.map { String(trimmed[..<$0]) } ?? "."
     let parent = parentPath.isEmpty ? "/" : parentPath
-    let name = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? trimmed
+    let name = TemporaryName(destination: trimmed)
     var attempts = 0
     while true {
-      let random = String(UInt64.random(in: .min ... .max), radix: 16)
-      let candidate = ModelFolder.join(
-        parent, ".\(name)\(SafeTensorsWriter.temporaryFilePrefix)\(getpid())-\(random)")
+      let candidate = name.make()
       do {
         try FolderCalls.makeFolder(candidate)
         temporaryPath = candidate
@@ -60,6 +64,12 @@ public final class FolderOutput {
       } catch {
         throw error
       }
+    }
+    do {
+      try FolderCalls.write([], to: ModelFolder.join(temporaryPath, Self.inProgressMarker), sync: false)
+    } catch {
+      FolderCalls.removeTree(temporaryPath)
+      throw error
     }
     self.destination = trimmed
     self.parent = parent
@@ -122,6 +132,7 @@ public final class FolderOutput {
     precondition(isOpen, "FolderOutput.commit() after commit or abandon")
     isOpen = false
     do throws(ModelFolderError) {
+      try FolderCalls.remove(ModelFolder.join(temporaryPath, Self.inProgressMarker))
       if syncsToDisk { try FolderCalls.syncFolder(temporaryPath) }
       do throws(ModelFolderError) {
         if replacing && FolderCalls.exists(destination) {
@@ -150,6 +161,24 @@ public final class FolderOutput {
     if isOpen {
       isOpen = false
       FolderCalls.removeTree(temporaryPath)
+    }
+  }
+}
+
+extension FolderOutput {
+  /// Removes the folders that killed runs building `destination` left: folders of this
+  /// user named exactly as ``TemporaryName`` names them, whose writer no longer runs and
+  /// which hold ``inProgressMarker``.
+  /// - Returns: Each leftover and, when it could not be removed whole, why (`errno`).
+  public static func removeLeftovers(of destination: String) -> [(path: String, errno: Int32?)] {
+    var trimmed = destination
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+    return TemporaryName(destination: trimmed).leftovers(ofKind: S_IFDIR).compactMap { path in
+      var status = stat()
+      let marker = ModelFolder.join(path, inProgressMarker)
+      guard lstat(marker, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+      FolderCalls.removeTree(path)
+      return (path, FolderCalls.exists(path) ? EACCES : nil)
     }
   }
 }

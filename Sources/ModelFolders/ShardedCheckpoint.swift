@@ -63,6 +63,12 @@ public struct ShardedCheckpoint: Sendable {
     return shards[index]
   }
 
+  /// Checks that the shard holding `tensor` has not shrunk since it was opened, before its
+  /// bytes are read; see ``SafeTensorsFile/checkNotTruncated()``.
+  public func checkNotTruncated(_ tensor: TensorInfo) throws(SafeTensorsError) {
+    try shard(of: tensor).file.checkNotTruncated()
+  }
+
   /// Calls `body` with the tensor's bytes, a view into its mapped shard (no copy); see
   /// ``SafeTensorsFile/withBytes(of:_:)``.
   public func withBytes<R, E: Error>(

@@ -10,11 +10,14 @@
 ///
 /// `@unchecked Sendable` is sound because the mapping is read-only (`PROT_READ`,
 /// `MAP_PRIVATE`), never changes after `init`, and is unmapped only in `deinit`, when no
-/// other reference can exist. (If another process truncates the file while it is mapped,
-/// reading the lost pages raises SIGBUS: that is inherent to memory-mapping.)
+/// other reference can exist. If another process truncates the file while it is mapped,
+/// reading the lost pages raises SIGBUS: that is inherent to memory-mapping. The file stays
+/// open so that ``currentSize()`` can tell, before a read, whether it has shrunk.
 final class MappedFile: @unchecked Sendable {
   /// The file's bytes; at least 8 of them.
   let bytes: UnsafeRawBufferPointer
+  /// The open file, read-only, closed in `deinit`.
+  private let fd: Int32
 
   /// Maps the file at `path`.
   ///
@@ -28,7 +31,8 @@ final class MappedFile: @unchecked Sendable {
     } catch {
       throw .cannotOpen(path: path, errno: error.code)
     }
-    defer { try? SystemCalls.closeFile(fd) }
+    var mapped = false
+    defer { if !mapped { try? SystemCalls.closeFile(fd) } }
 
     let status: stat
     do {
@@ -46,11 +50,20 @@ final class MappedFile: @unchecked Sendable {
     } catch {
       throw .cannotRead(path: path, errno: error.code)
     }
+    self.fd = fd
+    mapped = true
   }
 
   deinit {
     if let base = bytes.baseAddress {
       SystemCalls.unmap(base, count: bytes.count)
     }
+    try? SystemCalls.closeFile(fd)
+  }
+
+  /// The file's size now (the corresponding C function is `fstat`), or nil when it cannot
+  /// be read.
+  func currentSize() -> Int? {
+    (try? SystemCalls.fileStatus(fd)).map { Int($0.st_size) }
   }
 }

@@ -46,8 +46,15 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
   case invalidTensor(path: String, tensor: String, problem: String)
   /// The tensors do not cover the data region exactly (trailing bytes after the last one).
   case invalidLayout(path: String, problem: String)
+  /// The file shrank to `size` bytes after it was opened with `expected` (another program
+  /// truncated or rewrote it in place while it was being read).
+  case truncated(path: String, size: Int, expected: Int)
 
   // MARK: Writing
+
+  /// The destination exists and is not a regular file (`kind`: "a symbolic link", "a
+  /// directory", "a FIFO", …): it is refused rather than replaced.
+  case notRegularDestination(path: String, kind: String)
 
   /// The temporary file next to the destination could not be created.
   case cannotCreate(path: String, errno: Int32)
@@ -71,7 +78,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
       .fileTooShort(let path, _), .headerTooLarge(let path, _),
       .headerPastEndOfFile(let path, _, _), .headerNotUTF8(let path, _),
       .invalidJSON(let path, _, _), .invalidHeader(let path, _), .invalidMetadata(let path, _),
-      .invalidTensor(let path, _, _), .invalidLayout(let path, _),
+      .invalidTensor(let path, _, _), .invalidLayout(let path, _), .truncated(let path, _, _),
+      .notRegularDestination(let path, _),
       .cannotCreate(let path, _), .cannotWrite(let path, _), .cannotReplace(let path, _),
       .cannotSyncDirectory(let path, _), .missingBytes(let path, _, _, _),
       .excessBytes(let path, _, _):
@@ -113,6 +121,12 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
       return "tensor \(quoted(tensor)): \(problem)"
     case .invalidLayout(_, let problem):
       return problem
+    case .truncated(_, let size, let expected):
+      return "the file shrank from \(expected) to \(size) bytes while being read "
+        + "(truncated or rewritten in place by another program)"
+    case .notRegularDestination(_, let kind):
+      return "is \(kind), not a regular file: Bonsai writes only regular files, replacing "
+        + "them whole, and never writes through a link or into a device"
     case .cannotCreate(_, let code):
       return "cannot create a temporary file in its directory: \(reason(code))"
     case .cannotWrite(_, let code):

@@ -112,6 +112,17 @@ public final class SafeTensorsFile: Sendable {
     SystemCalls.dropPages(mapping.bytes, start ..< start + tensor.byteCount)
   }
 
+  /// Checks that the file still has all the bytes it had when opened. Call it before
+  /// reading a tensor when another program might truncate the file meanwhile: reading a
+  /// mapped page past the new end of the file raises SIGBUS, which this turns into an error
+  /// for every truncation that happens before the check.
+  /// - Throws: ``SafeTensorsError/truncated(path:size:expected:)``.
+  public func checkNotTruncated() throws(SafeTensorsError) {
+    if let size = mapping.currentSize(), size < fileSize {
+      throw .truncated(path: path, size: size, expected: fileSize)
+    }
+  }
+
   /// The size of the file in bytes: 8 + header length + data region.
   public var fileSize: Int {
     mapping.bytes.count

@@ -39,6 +39,19 @@ enum SystemCalls {
     return status
   }
 
+  /// The status of `path` itself, not of what a symbolic link points to. The corresponding
+  /// C function is `lstat`.
+  static func linkStatus(_ path: String) throws(Errno) -> stat {
+    var status = stat()
+    guard lstat(path, &status) == 0 else { throw .current }
+    return status
+  }
+
+  /// Sets the permission bits of an open file. The corresponding C function is `fchmod`.
+  static func changeMode(_ fd: Int32, _ mode: mode_t) throws(Errno) {
+    guard fchmod(fd, mode) == 0 else { throw .current }
+  }
+
   /// Maps `count` bytes of `fd` read-only and private. The corresponding C function is
   /// `mmap`. `count` must be positive: a zero-length mapping is an error in POSIX.
   static func mapReadOnly(_ fd: Int32, count: Int) throws(Errno) -> UnsafeRawPointer {
@@ -110,7 +123,18 @@ enum SystemCalls {
   /// Removes `path`, ignoring failure: used only to clean up. The corresponding C function
   /// is `unlink`.
   static func removeFile(_ path: String) {
-    _ = unlink(path)
+    try? unlinkFile(path)
+  }
+
+  /// Removes the name `path` (never a directory). The corresponding C function is `unlink`.
+  static func unlinkFile(_ path: String) throws(Errno) {
+    guard unlink(path) == 0 else { throw .current }
+  }
+
+  /// Gives the file `existing` a second name, `new`, which must not exist. The
+  /// corresponding C function is `link`.
+  static func linkFile(_ existing: String, to new: String) throws(Errno) {
+    guard link(existing, new) == 0 else { throw .current }
   }
 
   /// Starts writing `range` of the file back to disk without waiting. On Linux,
@@ -140,6 +164,11 @@ enum SystemCalls {
       if name != "." && name != ".." { names.append(name) }
     }
     return names
+  }
+
+  /// The user the process acts as. The corresponding C function is `geteuid`.
+  static func effectiveUserID() -> uid_t {
+    geteuid()
   }
 
   /// The calling process's id. The corresponding C function is `getpid`.

@@ -16,10 +16,18 @@ public enum ChildProcess {
   }
 
   /// Runs `executable` with `arguments` and waits for it.
-  public static func run(_ executable: String, _ arguments: [String]) throws -> Result {
+  /// - Parameters:
+  ///   - directory: The working directory (default: the caller's).
+  ///   - environment: The environment (default: the caller's).
+  public static func run(
+    _ executable: String, _ arguments: [String], in directory: String? = nil,
+    environment: [String: String]? = nil
+  ) throws -> Result {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if let environment { process.environment = environment }
     let output = Pipe()
     let error = Pipe()
     process.standardOutput = output

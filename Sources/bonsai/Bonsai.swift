@@ -20,6 +20,7 @@ struct Bonsai: ParsableCommand {
   /// Runs the command line. Unlike ArgumentParser's default, a usage error is one line on
   /// stderr (`bonsai: error: …`, exit status 64); `--help` and `--version` print as usual.
   static func main() {
+    SignalCleanup.install()
     do {
       var command = try parseAsRoot()
       try command.run()

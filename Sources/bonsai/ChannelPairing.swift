@@ -54,39 +54,69 @@ extension ChannelPairing {
 
   /// The groups of `checkpoint`'s tensors (read from `source`), in consumer order, each
   /// group's producers in name order (so that channel scores add up in the same order
-  /// however the tensors are stored). Tensors `excluded` returns a reason for are left out.
+  /// however the tensors are stored). A rule must apply as written: every rule matches at
+  /// least one producer that is not `--exclude`d; every producer is an F32, F16 or BF16
+  /// tensor with elements whose rows (or elements) match its consumer's columns; a producer
+  /// and its consumer are both excluded or neither is; and no tensor plays two roles.
   ///
-  /// - Throws: a usage error for a consumer that does not exist or is not a matrix, a
-  ///   producer whose channels do not match, or a tensor in two roles.
+  /// - Parameters:
+  ///   - excluded: Why a tensor is excluded by `--exclude`, or nil.
+  /// - Throws: a usage error naming the rule and what keeps it from applying.
   func groups(
     in checkpoint: ShardedCheckpoint, source: String, excluded: (TensorInfo) -> String?
   ) throws(CommandLineError) -> [Group] {
     var producersByConsumer = [String: [TensorInfo]]()
     var role = [String: String]()
-    for tensor in checkpoint.tensors where excluded(tensor) == nil {
-      for rule in rules {
+    for rule in rules {
+      var matched = 0
+      var applied = 0
+      for tensor in checkpoint.tensors {
         guard let match = try? rule.producers.wholeMatch(in: tensor.name) else { continue }
+        matched += 1
         let consumerName = Self.expand(rule.consumer, with: match)
+        func problem(_ text: String) -> CommandLineError {
+          .usage("--pair \"\(rule.text)\": \(text)")
+        }
         guard let consumer = checkpoint.tensor(named: consumerName) else {
-          throw .usage("--pair \"\(rule.text)\": tensor \"\(tensor.name)\" pairs with \"\(consumerName)\", which \(source) does not have")
+          throw problem("tensor \"\(tensor.name)\" pairs with \"\(consumerName)\", which \(source) does not have")
         }
-        if let reason = excluded(consumer) {
-          throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" of \"\(tensor.name)\" \(reason); exclude the producers too, or drop the rule")
+        switch (excluded(tensor), excluded(consumer)) {
+        case (.some, .some):
+          continue
+        case (.some(let reason), nil):
+          throw problem("producer \"\(tensor.name)\" \(reason), but its consumer \"\(consumerName)\" does not; exclude both or neither")
+        case (nil, .some(let reason)):
+          throw problem("consumer \"\(consumerName)\" of \"\(tensor.name)\" \(reason); exclude the producers too, or drop the rule")
+        case (nil, nil):
+          break
         }
-        guard consumer.shape.count == 2, consumer.dtype.isPrunable else {
-          throw .usage("--pair \"\(rule.text)\": consumer \"\(consumerName)\" must be an F32, F16 or BF16 matrix, not \(consumer.dtype.rawValue) \(consumer.shape)")
+        for (name, info) in [("producer", tensor), ("consumer", consumer)] {
+          guard info.dtype.isPrunable else {
+            throw problem("\(name) \"\(info.name)\" has dtype \(info.dtype.rawValue); only F32, F16 and BF16 are pruned")
+          }
+          guard info.elementCount > 0 else {
+            throw problem("\(name) \"\(info.name)\" has no elements (shape \(info.shape))")
+          }
+        }
+        guard consumer.shape.count == 2 else {
+          throw problem("consumer \"\(consumerName)\" must be a matrix, not of shape \(consumer.shape)")
         }
         let channels = consumer.shape[1]
         guard tensor.shape.count == 2 && tensor.shape[0] == channels || tensor.shape == [channels] else {
-          throw .usage("--pair \"\(rule.text)\": producer \"\(tensor.name)\" has shape \(tensor.shape), but \"\(consumerName)\" reads \(channels) channels: expected [\(channels), in] or [\(channels)]")
+          throw problem("producer \"\(tensor.name)\" has shape \(tensor.shape), but \"\(consumerName)\" reads \(channels) channels: expected [\(channels), in] or [\(channels)]")
         }
-        guard tensor.dtype.isPrunable else {
-          throw .usage("--pair \"\(rule.text)\": producer \"\(tensor.name)\" has dtype \(tensor.dtype.rawValue); only F32, F16 and BF16 are pruned")
+        try assign("producer of \(consumerName)", to: tensor.name, in: &role, rule: rule)
+        try assign("consumer", to: consumerName, in: &role, rule: rule)
+        if producersByConsumer[consumerName]?.contains(tensor) != true {
+          producersByConsumer[consumerName, default: []].append(tensor)
         }
-        try assign("producer of \(consumerName)", to: tensor.name, in: &role)
-        try assign("consumer", to: consumerName, in: &role)
-        producersByConsumer[consumerName, default: []].append(tensor)
-        break
+        applied += 1
+      }
+      if matched == 0 {
+        throw .usage("--pair \"\(rule.text)\": no tensor of \(source) matches its producers' pattern; every rule must apply")
+      }
+      if applied == 0 {
+        throw .usage("--pair \"\(rule.text)\": every tensor it matches is excluded with its consumer; drop the rule")
       }
     }
     return checkpoint.tensors.compactMap { tensor in
@@ -98,12 +128,12 @@ extension ChannelPairing {
     }
   }
 
-  /// Records that `name` plays `newRole`, unless it already plays another one.
-  private func assign(_ newRole: String, to name: String, in roles: inout [String: String])
-    throws(CommandLineError)
-  {
+  /// Records that `name` plays `newRole` under `rule`, unless it already plays another one.
+  private func assign(
+    _ newRole: String, to name: String, in roles: inout [String: String], rule: Rule
+  ) throws(CommandLineError) {
     if let existing = roles[name], existing != newRole {
-      throw .usage("--pair: tensor \"\(name)\" would be both \(existing) and \(newRole); a tensor belongs to one group")
+      throw .usage("--pair \"\(rule.text)\": tensor \"\(name)\" would be both \(existing) and \(newRole); a tensor belongs to one group")
     }
     roles[name] = newRole
   }

@@ -54,6 +54,7 @@ extension CheckpointPruning {
       }
       if compact {
         for tensor in plan.pruned {
+          try checkpoint.checkNotTruncated(tensor)
           let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
           checkpoint.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
           checkpoint.release(tensor)
@@ -81,7 +82,8 @@ extension CheckpointPruning {
   private func globalCut(
     _ checkpoint: ShardedCheckpoint, tensors: [TensorInfo], inputs: [String: ScoreInput]
   ) throws -> GlobalCut {
-    try checkpoint.withBytes(of: tensors) { views throws in
+    for tensor in tensors { try checkpoint.checkNotTruncated(tensor) }
+    return try checkpoint.withBytes(of: tensors) { views throws in
       var ranked = [RankedTensor]()
       for (index, tensor) in tensors.enumerated() {
         ranked.append(
@@ -98,6 +100,7 @@ extension CheckpointPruning {
     var scores = try ChannelScores(
       channels: group.channels, config: pruner.config, threadCount: pruner.threadCount)
     for (tensor, asProducer) in group.producers.map({ ($0, true) }) + [(group.consumer, false)] {
+      try checkpoint.checkNotTruncated(tensor)
       try checkpoint.withBytes(of: tensor) { bytes throws(PruningError) in
         try PrunableBuffer.addToChannels(&scores, bytes, info: tensor, asProducer: asProducer)
       }

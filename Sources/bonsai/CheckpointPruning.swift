@@ -16,9 +16,6 @@ import SafeTensors
 struct CheckpointPruning {
   /// The checkpoint to prune, a file or a model folder; never written to.
   let input: String
-  /// Where the pruned checkpoint file goes (renamed into place when complete); for a
-  /// folder, see `FolderPruning`.
-  let output: String
   /// How each selected tensor is pruned.
   let pruner: Pruner
   /// Which tensors are pruned.
@@ -29,8 +26,6 @@ struct CheckpointPruning {
   var pairing = ChannelPairing.none
   /// Whether pruned rows and columns are removed rather than zeroed.
   var compact = false
-  /// Whether the output is flushed to disk before it is renamed into place.
-  var syncsToDisk = true
   /// Where pictures of the pruned tensors go, for an HTML report; nil draws none.
   var pictures: TensorPictures?
   /// How progress is shown on stderr.
@@ -85,8 +80,9 @@ struct CheckpointPruning {
   /// checked against the options: every option that does not fit a selected tensor is a
   /// usage error naming both.
   func plan(_ checkpoint: ShardedCheckpoint) throws(CommandLineError) -> Plan {
+    try selection.checkExclusions(of: checkpoint.tensors, in: input)
     let groups = try pairing.groups(
-      in: checkpoint, source: input, excluded: selection.exclusionReason)
+      in: checkpoint, source: input, excluded: selection.excludedByPattern)
     var roles = [String: Action]()
     for (index, group) in groups.enumerated() {
       roles[group.consumer.name] = .consumer(group: index)
@@ -136,6 +132,11 @@ struct CheckpointPruning {
         throw .usage("--min-nonzero \(config.minNonzero) exceeds the \(total) weights of the selected tensors")
       }
     }
+    for group in plan.groups where config.minNonzero > group.channels {
+      throw .usage(
+        "--min-nonzero \(config.minNonzero) exceeds the \(group.channels) channels of the group read by "
+          + "\"\(group.consumer.name)\" (in channel groups it counts the channels that survive)")
+    }
     if !plan.groups.isEmpty {
       guard ChannelScores.canScore(config.metric) else {
         throw .usage("--pair scores channels by l1, l2, taylor-proxy or random, not \(config.metric.name)")
@@ -151,21 +152,21 @@ struct CheckpointPruning {
 
   // MARK: - Running
 
-  /// Prunes the checkpoint file into `output` and returns what happened to each tensor.
-  func run(_ checkpoint: ShardedCheckpoint, plan: Plan) throws(CommandLineError) -> [TensorOutcome] {
-    guard !SamePath.same(input, output) else {
-      throw .usage("output \(output) is the input file: Bonsai never writes to its input")
-    }
-    removeLeftovers(of: output)
-    return try stream(checkpoint, plan: plan) { _ in output }
+  /// Prunes the checkpoint file into `output`, complete and sealed but not yet renamed into
+  /// place (its ``OutputSet`` commits it), and returns what happened to each tensor.
+  func run(_ checkpoint: ShardedCheckpoint, plan: Plan, into output: StagedFile)
+    throws(CommandLineError) -> [TensorOutcome]
+  {
+    try stream(checkpoint, plan: plan) { _ in output }
   }
 
   /// Makes the decisions of `plan` over every shard, lets `check` refuse the shapes they
-  /// give before anything is written, then writes each shard, one after another, to
-  /// `destination(shard)` and returns what happened to each tensor.
+  /// give before anything is written, then writes each shard, one after another, into the
+  /// staged file `destination(shard)` gives, sealed but not renamed into place, and returns
+  /// what happened to each tensor.
   func stream(
     _ checkpoint: ShardedCheckpoint, plan: Plan,
-    to destination: (ShardedCheckpoint.Shard) -> String,
+    to destination: (ShardedCheckpoint.Shard) throws(CommandLineError) -> StagedFile,
     checking check: ([ModelConfig.Reshaping]) throws(CommandLineError) -> Void = { _ in }
   ) throws(CommandLineError) -> [TensorOutcome] {
     let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
@@ -186,16 +187,17 @@ struct CheckpointPruning {
     var bytesDone = 0
     for (shardIndex, shard) in checkpoint.shards.enumerated() {
       let entries = plan.entries.filter { checkpoint.shard(of: $0.info).name == shard.name }
+      let file = try destination(shard)
       let writer: SafeTensorsWriter
       do {
         writer = try SafeTensorsWriter(
-          path: destination(shard),
+          file: file,
           tensors: entries.map { tensor, action in
             TensorHeader(
               name: tensor.name, dtype: tensor.dtype,
               shape: outputShape(of: tensor, kept: decisions.kept(tensor, action: action)))
           },
-          metadata: metadata(shard.file, plan: plan), syncsToDisk: syncsToDisk)
+          metadata: metadata(shard.file, plan: plan))
       } catch {
         throw .failure("\(error)")
       }
@@ -211,7 +213,7 @@ struct CheckpointPruning {
           outcomes.append(outcome)
           bytesDone += tensor.byteCount
         }
-        try writer.finish()
+        try writer.finishWriting()
       } catch let error as CommandLineError {
         writer.abandon()
         throw error
@@ -229,6 +231,7 @@ struct CheckpointPruning {
     _ tensor: TensorInfo, action: Action, checkpoint: ShardedCheckpoint, decisions: Decisions,
     buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
   ) throws -> TensorOutcome {
+    try checkpoint.checkNotTruncated(tensor)
     let before = checkpoint.withBytes(of: tensor) {
       ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
     }
@@ -280,7 +283,7 @@ struct CheckpointPruning {
     return TensorOutcome(
       info: tensor, action: action, outputShape: shape, nonzeroBefore: before,
       nonzeroAfter: after, kept: kept,
-      scoreSource: action == .prune ? scoreInputs.source(of: pruner.config.metric) : "weights (channel group)",
+      scoreSource: scoreInputs.source(of: pruner.config.metric) + (action == .prune ? "" : " (channel group)"),
       pattern: pattern)
   }
 
@@ -308,19 +311,6 @@ struct CheckpointPruning {
     metadata["bonsai.sparsity"] = "\(pruner.config.sparsity)"
     metadata["bonsai.pruned_tensors"] = "\(plan.entries.filter(\.action.isPruning).count)"
     return metadata
-  }
-
-  /// Removes the temporary files (or folders) of interrupted runs next to `output`, saying
-  /// so.
-  func removeLeftovers(of output: String) {
-    for leftover in SafeTensorsWriter.leftoverTemporaryFiles(for: output) {
-      do {
-        try FileManager.default.removeItem(atPath: leftover)
-        Terminal.standardError.write("bonsai: removed \(leftover), left by an interrupted run\n")
-      } catch {
-        Terminal.standardError.write("bonsai: cannot remove \(leftover), left by an interrupted run\n")
-      }
-    }
   }
 }
 

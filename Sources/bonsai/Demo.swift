@@ -11,10 +11,10 @@ extension Bonsai {
     static let configuration = CommandConfiguration(
       abstract: "Prune a built-in example model with each metric and granularity.")
 
-    @Option(help: "The sparsity of the demonstration, in [0, 1).")
+    @Option(parsing: .unconditional, help: "The sparsity of the demonstration, in [0, 1).")
     var sparsity: Double = 0.5
 
-    @Option(help: "Keep the example checkpoint and its pruned copy in this folder instead of a temporary one.")
+    @Option(help: "Keep the example checkpoint, its calibration inputs and gradients, and its pruned copy in this folder instead of a temporary one.")
     var folder: String?
 
     func validate() throws {
@@ -36,18 +36,29 @@ extension Bonsai {
         defer { if folder == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let input = directory + "/example.safetensors"
         let output = directory + "/example-pruned.safetensors"
-        try ExampleModel.write(model, to: input)
+        let (activations, gradients) = try ExampleModel.scoreInputs(for: model)
+        let examples = OutputSet(syncsToDisk: true)
+        try ExampleModel.write(model, to: try examples.stage(input))
+        try ExampleModel.write(activations, to: try examples.stage(directory + "/example-activations.safetensors"))
+        try ExampleModel.write(gradients, to: try examples.stage(directory + "/example-gradients.safetensors"))
+        try examples.commit()
+        out.write(
+          "\nWrote \(input), with calibration inputs (--activations) and gradients (--gradients) "
+            + "for its pruned matrices in example-activations.safetensors and "
+            + "example-gradients.safetensors next to it.\n")
         out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
         let job = CheckpointPruning(
-          input: input, output: output,
-          pruner: Pruner(try PruningConfig(sparsity: sparsity)),
+          input: input, pruner: Pruner(try PruningConfig(sparsity: sparsity)),
           selection: try TensorSelection(include: [], exclude: []), progressStyle: .quiet)
         let checkpoint = ShardedCheckpoint(file: try CheckpointFile.open(input))
         let plan = try job.plan(checkpoint)
         out.write(PruneOutput.plan(plan))
-        out.write(PruneOutput.table(try job.run(checkpoint, plan: plan)))
+        let outputs = OutputSet(syncsToDisk: true)
+        let outcomes = try job.run(checkpoint, plan: plan, into: try outputs.stage(output))
+        try outputs.commit()
+        out.write(PruneOutput.table(outcomes))
         out.write("\n$ bonsai report \(output)\n")
-        out.write(CheckpointReport(try CheckpointInput.open(output)).text())
+        out.write(try CheckpointReport(try CheckpointInput.open(output)).text())
       }
     }
 
@@ -77,7 +88,7 @@ extension Bonsai {
 
     /// The overall sparsity each method reaches on the example's matrices.
     private func matrix(_ model: [WeightTensor]) throws -> String {
-      let matrices = model.filter { $0.rank == 2 && !$0.name.contains("embed") && !$0.name.contains("lm_head") }
+      let matrices = ExampleModel.prunedByDefault(model)
       var rows = [[String]]()
       for (metric, method, config) in try methods() {
         var pruned = matrices
@@ -106,17 +117,18 @@ extension Bonsai {
 }
 
 extension ExampleModel {
-  /// Writes the example's tensors as an F32 safetensors checkpoint.
-  static func write(_ model: [WeightTensor], to path: String) throws(CommandLineError) {
+  /// Writes the example's tensors into `file` as an F32 safetensors checkpoint, complete and
+  /// sealed; its ``OutputSet`` renames it into place.
+  static func write(_ model: [WeightTensor], to file: StagedFile) throws(CommandLineError) {
     do {
       let writer = try SafeTensorsWriter(
-        path: path,
+        file: file,
         tensors: model.map { TensorHeader(name: $0.name, dtype: .f32, shape: $0.shape) },
         metadata: ["format": "pt", "source": "bonsai demo"])
       for tensor in model {
         try tensor.values.withUnsafeBytes { try writer.append($0) }
       }
-      try writer.finish()
+      try writer.finishWriting()
     } catch {
       throw .failure("\(error)")
     }

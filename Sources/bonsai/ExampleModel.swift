@@ -39,6 +39,34 @@ enum ExampleModel {
     }
   }
 
+  /// The example's tensors that `bonsai prune` prunes by default: the matrices whose names
+  /// contain neither `embed` nor `lm_head`.
+  static func prunedByDefault(_ model: [WeightTensor]) -> [WeightTensor] {
+    model.filter { $0.rank == 2 && !$0.name.contains("embed") && !$0.name.contains("lm_head") }
+  }
+
+  /// Score inputs for the matrices `bonsai prune` prunes by default, identical on every run:
+  /// calibration inputs `[16, in]` under each weight's name (for `--metric wanda`) and
+  /// gradients of each weight's shape (for `--metric taylor`), uniform in ±1 and ±0.01.
+  static func scoreInputs(for model: [WeightTensor]) throws(PruningError)
+    -> (activations: [WeightTensor], gradients: [WeightTensor])
+  {
+    var generator = LCG(state: 0x5C_0BE5)
+    func uniform(_ count: Int, scale: Float) -> [Float] {
+      (0 ..< count).map { _ in scale * (2 * generator.nextUnit() - 1) }
+    }
+    var activations = [WeightTensor]()
+    var gradients = [WeightTensor]()
+    for weight in prunedByDefault(model) {
+      let inputs = weight.shape[1]
+      activations.append(
+        try WeightTensor(name: weight.name, shape: [16, inputs], values: uniform(16 * inputs, scale: 1)))
+      gradients.append(
+        try WeightTensor(name: weight.name, shape: weight.shape, values: uniform(weight.count, scale: 0.01)))
+    }
+    return (activations, gradients)
+  }
+
   /// A minimal 64-bit LCG, so the example does not depend on the standard library's
   /// unspecified random algorithms.
   private struct LCG {

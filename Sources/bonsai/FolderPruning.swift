@@ -11,7 +11,7 @@ import SafeTensors
 /// sub-folder is copied byte for byte. All of it is built in a temporary folder next to
 /// OUTDIR and renamed into place when complete.
 struct FolderPruning {
-  /// The shards' pruning; its `output` is unused.
+  /// The shards' pruning.
   let job: CheckpointPruning
   /// The folder read.
   let folder: ModelFolder
@@ -21,11 +21,25 @@ struct FolderPruning {
   let replacing: Bool
   /// Whether compaction may leave layers with sizes `config.json` cannot declare.
   let allowsUnevenSizes: Bool
+  /// Whether the files and folders are flushed to disk before the folder is renamed into
+  /// place.
+  let syncsToDisk: Bool
 
-  /// What happened to each tensor, and the sizes of `config.json` that changed.
+  /// What happened to each tensor, the sizes of `config.json` that changed, and the folder
+  /// built, still under its temporary name.
   struct Outcome {
     let tensors: [CheckpointPruning.TensorOutcome]
     let sizeChanges: [ModelConfig.SizeChange]
+    let folder: FolderOutput
+
+    /// Renames the folder into place (see ``FolderOutput/commit()``).
+    func commit() throws(CommandLineError) {
+      do {
+        try folder.commit()
+      } catch {
+        throw .failure("\(error)")
+      }
+    }
   }
 
   /// Refuses outputs that would write into the input or remove it, and an existing output
@@ -51,22 +65,37 @@ struct FolderPruning {
     }
   }
 
-  /// Prunes the folder into `output`.
-  func run(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
+  /// Prunes the folder into a temporary folder beside `output`, complete but not yet
+  /// renamed into place: the outcome's ``Outcome/commit()`` does that.
+  func build(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
     try checkPaths()
     let target: FolderOutput
     do {
-      target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: job.syncsToDisk)
+      target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: syncsToDisk)
     } catch {
       throw .failure("\(error)")
     }
-    // Its own temporary folder is not a leftover: this process runs.
-    job.removeLeftovers(of: target.destination)
+    for (path, code) in FolderOutput.removeLeftovers(of: target.destination) {
+      let problem = code.map { ": \(String(cString: strerror($0)))" } ?? ""
+      Terminal.standardError.write(
+        "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\(problem)\n")
+    }
     var sizeChanges = [ModelConfig.SizeChange]()
+    var shards = [StagedFile]()
     let tensors = try job.stream(
-      folder.checkpoint, plan: plan, to: { target.path(of: $0.name) },
+      folder.checkpoint, plan: plan,
+      to: { shard throws(CommandLineError) in
+        do {
+          let file = try StagedFile(destination: target.path(of: shard.name), syncsToDisk: syncsToDisk)
+          shards.append(file)
+          return file
+        } catch {
+          throw .failure("\(error)")
+        }
+      },
       checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
     do {
+      try AtomicCommit.commit(shards)
       if let index = folder.index {
         // Bit counts are whole bytes: the writer checked each tensor's.
         let bytes = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 }
@@ -81,12 +110,11 @@ struct FolderPruning {
           try target.copy(entry, from: folder.path, skipping: Set(folder.skippedEntries))
         }
       }
-      try target.commit()
     } catch {
       target.abandon()
       throw .failure("\(error)")
     }
-    return Outcome(tensors: tensors, sizeChanges: sizeChanges)
+    return Outcome(tensors: tensors, sizeChanges: sizeChanges, folder: target)
   }
 
   /// The changes to `config.json`'s sizes that the output shapes make; uneven ones are a

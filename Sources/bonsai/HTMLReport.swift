@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 import Pruning
 
 /// The HTML report of `bonsai prune --report-html` and `bonsai report --html`: one
@@ -36,9 +37,9 @@ struct HTMLReport {
     self.settings = settings
   }
 
-  /// Writes the page to `path` atomically.
-  func write(to path: String) throws(CommandLineError) {
-    try ReportFile.write(Data(try page().utf8), to: path, describing: "HTML report")
+  /// Writes the page into `file`, renamed into place when its run commits.
+  func write(to file: StagedFile) throws(CommandLineError) {
+    try ReportFile.write(Data(try page().utf8), to: file)
   }
 
   /// The whole page.

@@ -23,7 +23,7 @@ extension Bonsai {
     @Argument(help: "The checkpoint to prune: a .safetensors file or a model folder. It is never modified.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint (a folder, for a folder).")
+    @Option(name: .shortAndLong, help: "Where to write the pruned checkpoint: a new file, or a regular file to replace (never a link, a device or a file this run reads); for a model folder, a new folder (see --replace).")
     var output: String?
 
     @Flag(help: "Replace an existing output folder (atomically: the old one is swapped out whole, then removed).")
@@ -60,13 +60,13 @@ extension Bonsai {
     @Flag(name: .customLong("no-sync"), help: "Do not flush the output to disk before renaming it into place: faster when the disk is the bottleneck. A crash or kill still never leaves a partial file under the output's name, but a power loss may.")
     var noSync = false
 
-    @Option(help: "Write a JSON report of every tensor to this path.")
+    @Option(help: "Write a JSON report of every tensor to this path, renamed into place together with the output (both land, or neither).")
     var report: String?
 
-    @Option(name: .customLong("report-html"), help: "Write an HTML report to this path: the overall numbers, the configuration, sparsity by layer, and for each pruned tensor a picture of its mask and a histogram of |w| before and after.")
+    @Option(name: .customLong("report-html"), help: "Write an HTML report to this path, renamed into place together with the output: the overall numbers, the configuration, sparsity by layer, and for each pruned tensor a picture of its mask and a histogram of |w| before and after.")
     var reportHTML: String?
 
-    @Flag(help: "Only list which tensors would be pruned and why the others are skipped.")
+    @Flag(help: "Only list which tensors would be pruned and why the others are skipped, and check the options and the paths of -o and --report; write nothing.")
     var dryRun = false
 
     @Flag(help: "Print nothing but errors.")
@@ -76,21 +76,20 @@ extension Bonsai {
       if !dryRun && output == nil {
         throw ValidationError("missing --output: where should the pruned checkpoint go?")
       }
-      if let reportHTML {
-        try ReportFile.checkDestination(
-          reportHTML, option: "--report-html",
-          others: [
-            ("the input", input), ("the --output", output), ("the --report", report),
-            ("the --gradients file", gradients), ("the --activations file", activations),
-          ])
+      if dryRun && noSync {
+        throw ValidationError("--no-sync has no effect with --dry-run, which writes nothing")
+      }
+      if dryRun, let threads = pruning.threads {
+        throw ValidationError("--threads \(threads) has no effect with --dry-run, which prunes nothing")
       }
     }
 
     func run() throws {
       try reportingErrors {
+        try files.check()
         let source = try CheckpointInput.open(input)
         var job = CheckpointPruning(
-          input: input, output: output ?? "",
+          input: input,
           pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
           selection: try TensorSelection(include: include, exclude: exclude),
           progressStyle: ProgressDisplay.style(quiet: quiet))
@@ -98,35 +97,31 @@ extension Bonsai {
           gradients: gradients, activations: activations, metric: pruning.metric)
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
-        job.syncsToDisk = !noSync
         let folderJob = source.folder.map { folder in
           FolderPruning(
             job: job, folder: folder, output: output ?? "", replacing: replace,
-            allowsUnevenSizes: allowUneven)
+            allowsUnevenSizes: allowUneven, syncsToDisk: !noSync)
         }
-        if !dryRun { try folderJob?.checkPaths() }
+        if output != nil { try folderJob?.checkPaths() }
         if reportHTML != nil { job.pictures = TensorPictures() }
         let plan = try job.plan(source.checkpoint)
         let folded = source.folder != nil && !verbose
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan, folded: folded)) }
-        if dryRun { return }
+        guard !dryRun, let output else { return }
+        let outputs = OutputSet(syncsToDisk: !noSync)
+        let checkpointFile = folderJob == nil ? try outputs.stage(output) : nil
+        let reportFile = try report.map { path throws(CommandLineError) in try outputs.stage(path) }
+        let pageFile = try reportHTML.map { path throws(CommandLineError) in try outputs.stage(path) }
         let outcomes: [CheckpointPruning.TensorOutcome]
+        var built: FolderPruning.Outcome?
         if let folderJob {
-          let result = try folderJob.run(plan)
-          outcomes = result.tensors
-          if !quiet {
-            for entry in folderJob.folder.skippedEntries {
-              Terminal.standardError.write(
-                "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
-            }
-            for change in result.sizeChanges {
-              Terminal.standardOutput.write("\(ModelFolder.configName): \(change)\n")
-            }
-          }
+          built = try folderJob.build(plan)
+          outcomes = built?.tensors ?? []
+        } else if let checkpointFile {
+          outcomes = try job.run(source.checkpoint, plan: plan, into: checkpointFile)
         } else {
-          outcomes = try job.run(source.checkpoint, plan: plan)
+          return
         }
-        if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded)) }
         let config = PruneReport.Config(
           method: job.method, library: job.pruner.config, gradients: gradients,
           activations: activations, compact: compact, pairs: pair, include: include,
@@ -134,14 +129,41 @@ extension Bonsai {
         let values = PruneReport(outcomes: outcomes, config: config) { tensor in
           source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
         }
-        if let report { try JSONOutput.write(values, to: report) }
-        if let reportHTML, let pictures = job.pictures {
+        if let reportFile { try JSONOutput.write(values, to: reportFile) }
+        if let pageFile, let pictures = job.pictures {
           try HTMLReport(
             report: values, pictures: pictures, title: "Bonsai: what was pruned",
-            subtitle: "\(input) → \(output ?? "")"
-          ).write(to: reportHTML)
+            subtitle: "\(input) → \(output)"
+          ).write(to: pageFile)
         }
+        // The folder first: the files staged beside it were checked and written already.
+        try built?.commit()
+        try outputs.commit()
+        guard !quiet else { return }
+        if let folderJob, let built {
+          for entry in folderJob.folder.skippedEntries {
+            Terminal.standardError.write(
+              "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
+          }
+          for change in built.sizeChanges {
+            Terminal.standardOutput.write("\(ModelFolder.configName): \(change)\n")
+          }
+        }
+        Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded))
       }
+    }
+
+    /// The files this run reads and writes.
+    private var files: FileRoles {
+      var files = FileRoles()
+      files.reads.append(("input", input))
+      if let gradients { files.reads.append(("--gradients", gradients)) }
+      if let activations { files.reads.append(("--activations", activations)) }
+      // A folder's -o is checked by FolderPruning: a folder, replaced only when asked.
+      if let output, !ModelFolder.isFolder(input) { files.writes.append(("-o", output)) }
+      if let report { files.writes.append(("--report", report)) }
+      if let reportHTML { files.writes.append(("--report-html", reportHTML)) }
+      return files
     }
   }
 }
@@ -171,9 +193,11 @@ enum JSONOutput {
     }
   }
 
-  /// Writes `value` to `path` atomically (a temporary file renamed into place).
-  static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
-    try ReportFile.write(try encoded(value), to: path, describing: "report")
+  /// Writes `value` into `file`, which is renamed into place when its run commits.
+  static func write<T: Encodable>(_ value: T, to file: StagedFile) throws(CommandLineError) {
+    var data = try encoded(value)
+    data.append(UInt8(ascii: "\n"))
+    try ReportFile.write(data, to: file)
   }
 }
 

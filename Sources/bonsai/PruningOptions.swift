@@ -60,6 +60,9 @@ struct GranularityOption: ExpressibleByArgument, Hashable {
 
   static var allValueStrings: [String] { ["unstructured", "rows", "columns", "N:M", "block:RxC"] }
 
+  /// The default as `--help` shows it: the text it was given as.
+  var defaultValueDescription: String { text }
+
   /// The library's granularity.
   func granularity(pooling: BlockPooling) throws -> PruningGranularity {
     switch kind {
@@ -83,7 +86,7 @@ extension BlockPooling: ExpressibleByArgument {}
 
 /// How to prune: the options shared by the commands that prune.
 struct PruningOptions: ParsableArguments {
-  @Option(help: "The fraction of units to prune in each tensor (of all selected tensors with --scope global), in [0, 1). Default 0.5; fixed by the pattern for N:M.")
+  @Option(parsing: .unconditional, help: "The fraction of units to prune in each tensor (of all selected tensors with --scope global), in [0, 1). Default 0.5; fixed by the pattern for N:M.")
   var sparsity: Double?
 
   @Option(help: "How weights are scored: l1 (|w|), l2 (w², row/column L2 norm), taylor (|w·g| with --gradients, else the w² proxy), wanda (|w|·‖X_j‖ with --activations), random.")
@@ -94,8 +97,8 @@ struct PruningOptions: ParsableArguments {
     valueName: "granularity"))
   var granularity: GranularityOption = GranularityOption(.unstructured, text: "unstructured")
 
-  @Option(name: .customLong("block-pooling"), help: "How a block's element scores become its score: mean or max.")
-  var blockPooling: BlockPooling = .mean
+  @Option(name: .customLong("block-pooling"), help: "How a block's element scores become its score: mean (default) or max. Only with --granularity block:RxC.")
+  var blockPooling: BlockPooling?
 
   @Option(help: "Rank each tensor on its own (tensor) or all selected tensors together (global: floor(sparsity × total) pruned over their union).")
   var scope: ScopeOption = .tensor
@@ -106,13 +109,13 @@ struct PruningOptions: ParsableArguments {
   @Option(help: "For tensors that already hold zeros, which count as pruned: reach a total sparsity (total) or prune the fraction of what remains (remaining, PyTorch's convention). Default: the reference rule.")
   var iterative: IterativeMode?
 
-  @Option(help: "The seed of the random metric.")
-  var seed: UInt64 = 0
+  @Option(parsing: .unconditional, help: "The seed of --metric random (default 0); only with that metric.")
+  var seed: UInt64?
 
-  @Option(name: .customLong("min-nonzero"), help: "How many weights of each tensor (of the union with --scope global) survive at least.")
-  var minNonzero: Int = 1
+  @Option(name: .customLong("min-nonzero"), parsing: .unconditional, help: "How many weights of each tensor (of the union with --scope global; channels of a --pair group) survive at least. Default 1; not with N:M, whose pattern fixes it.")
+  var minNonzero: Int?
 
-  @Option(help: "How many threads to use (default: all cores). The output is identical for any count.")
+  @Option(parsing: .unconditional, help: "How many threads to use (default: all cores). The output is identical for any count.")
   var threads: Int?
 
   mutating func validate() throws {
@@ -127,8 +130,21 @@ struct PruningOptions: ParsableArguments {
       throw ValidationError(
         "--iterative \(iterative.rawValue) cannot be combined with --granularity \(granularity.text): the pattern fixes how many are pruned")
     }
-    guard minNonzero >= 0 else {
+    if let minNonzero, minNonzero < 0 {
       throw ValidationError("--min-nonzero \(minNonzero) is negative")
+    }
+    if let minNonzero, case .semiStructured = granularity.kind {
+      throw ValidationError(
+        "--min-nonzero \(minNonzero) cannot be combined with --granularity \(granularity.text): the pattern fixes how many survive")
+    }
+    if let seed, metric != .random {
+      throw ValidationError("--seed \(seed) is used by --metric random only, not \(metric.rawValue)")
+    }
+    if let blockPooling {
+      guard case .blocks = granularity.kind else {
+        throw ValidationError(
+          "--block-pooling \(blockPooling.rawValue) is used by --granularity block:RxC only, not \(granularity.text)")
+      }
     }
     if let threads, threads < 1 {
       throw ValidationError("--threads \(threads) must be at least 1")
@@ -145,9 +161,9 @@ struct PruningOptions: ParsableArguments {
   /// The library configuration these options describe.
   func config(hasGradients: Bool) throws -> PruningConfig {
     try PruningConfig(
-      sparsity: sparsity ?? 0.5, metric: metric.metric(seed: seed, hasGradients: hasGradients),
-      granularity: granularity.granularity(pooling: blockPooling),
+      sparsity: sparsity ?? 0.5, metric: metric.metric(seed: seed ?? 0, hasGradients: hasGradients),
+      granularity: granularity.granularity(pooling: blockPooling ?? .mean),
       scope: perRow ? .perRow : scope == .global ? .global : .tensor, iterative: iterative,
-      minNonzero: minNonzero)
+      minNonzero: minNonzero ?? 1)
   }
 }

@@ -22,21 +22,23 @@ extension Bonsai {
     @Option(help: "Also write an HTML report to this path: sparsity by layer, and for each matrix a picture of its mask and a histogram of |w|.")
     var html: String?
 
-    func validate() throws {
-      if let html { try ReportFile.checkDestination(html, option: "--html", others: [("the input", input)]) }
-    }
-
     func run() throws {
       try reportingErrors {
-        let source = try CheckpointInput.open(input)
-        let report = CheckpointReport(source)
         if let html {
+          try FileRoles(reads: [("input", input)], writes: [("--html", html)]).check()
+        }
+        let source = try CheckpointInput.open(input)
+        let report = try CheckpointReport(source)
+        if let html {
+          let outputs = OutputSet(syncsToDisk: true)
+          let page = try outputs.stage(html)
           let metadata = source.checkpoint.shards.first?.file.metadata ?? [:]
           try HTMLReport(
             report: report, pictures: TensorPictures.of(source.checkpoint),
             title: "Bonsai: checkpoint report", subtitle: input,
             settings: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-          ).write(to: html)
+          ).write(to: page)
+          try outputs.commit()
         }
         if json {
           let data = try JSONOutput.encoded(report)
@@ -90,10 +92,17 @@ struct CheckpointReport: Encodable {
   }
 
   /// The report of every tensor of a file or folder, read in place.
-  init(_ input: CheckpointInput) {
+  /// - Throws: a failure when a file shrinks while it is being read.
+  init(_ input: CheckpointInput) throws(CommandLineError) {
     let checkpoint = input.checkpoint
     file = input.folder?.path ?? checkpoint.shards[0].name
-    tensors = checkpoint.tensors.map { info in
+    var tensors = [Tensor]()
+    for info in checkpoint.tensors {
+      do {
+        try checkpoint.checkNotTruncated(info)
+      } catch {
+        throw .failure("\(error)")
+      }
       let tensor = checkpoint.withBytes(of: info) { bytes in
         let nonzero = ZeroCount.nonzero(in: bytes, dtype: info.dtype, count: info.elementCount)
         let (nonFinite, magnitude) = WeightStatistics.of(bytes, dtype: info.dtype)
@@ -105,8 +114,9 @@ struct CheckpointReport: Encodable {
           nonFinite: nonFinite, magnitude: magnitude)
       }
       checkpoint.release(info)
-      return tensor
+      tensors.append(tensor)
     }
+    self.tensors = tensors
     totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
   }
 

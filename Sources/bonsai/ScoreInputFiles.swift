@@ -49,6 +49,7 @@ extension ScoreInputFiles {
     case .taylor: "gradients (\(gradients?.path ?? ""))"
     case .taylorProxy: "proxy w² (no gradients)"
     case .wanda: "activations (\(activations?.path ?? ""))"
+    case .random(let seed): "random (seed \(seed))"
     default: "weights"
     }
   }
@@ -63,6 +64,11 @@ extension ScoreInputFiles {
   /// needs none.
   func input(for tensor: TensorInfo, threads: Int?) throws(CommandLineError) -> ScoreInput? {
     guard let (source, info) = try entry(for: tensor) else { return nil }
+    do {
+      try source.checkpoint.checkNotTruncated(info)
+    } catch {
+      throw .failure("\(error)")
+    }
     let values = source.checkpoint.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
     // The metric takes gradients or activations, never both.
     if gradients != nil { return .gradients(values) }

@@ -35,6 +35,14 @@ struct TensorSelection {
     self.exclude = try compile(exclude, "--exclude")
   }
 
+  /// Checks that every `--exclude` pattern matches a tensor of `tensors`: one that matches
+  /// none is most likely a typo, which would prune what it was meant to keep.
+  func checkExclusions(of tensors: [TensorInfo], in path: String) throws(CommandLineError) {
+    for (pattern, regex) in exclude where !tensors.contains(where: { $0.name.contains(regex) }) {
+      throw .usage("--exclude \"\(pattern)\" matches no tensor of \(path); it would exclude nothing")
+    }
+  }
+
   /// Why `tensor` is skipped, or nil when it is pruned.
   func skipReason(for tensor: TensorInfo) -> String? {
     if let reason = exclusionReason(for: tensor) { return reason }
@@ -50,15 +58,19 @@ struct TensorSelection {
   }
 
   /// Why `tensor` cannot be pruned whatever the rule — its dtype, `--exclude`, no elements —
-  /// or nil. `--pair` groups take every tensor this lets through.
+  /// or nil.
   func exclusionReason(for tensor: TensorInfo) -> String? {
     guard tensor.dtype.isPrunable else {
       return "dtype \(tensor.dtype.rawValue) is not pruned (only F32, F16, BF16)"
     }
-    if let match = exclude.first(where: { tensor.name.contains($0.regex) }) {
-      return "matches --exclude \"\(match.pattern)\""
-    }
+    if let reason = excludedByPattern(tensor) { return reason }
     if tensor.elementCount == 0 { return "has no elements" }
     return nil
+  }
+
+  /// Why `--exclude` leaves `tensor` out (`matches --exclude "PATTERN"`), or nil. `--pair`
+  /// groups leave out only what this names.
+  func excludedByPattern(_ tensor: TensorInfo) -> String? {
+    exclude.first { tensor.name.contains($0.regex) }.map { "matches --exclude \"\($0.pattern)\"" }
   }
 }

@@ -9,9 +9,15 @@ enum BonsaiProcess {
     ProcessInfo.processInfo.environment["BONSAI_BINARY"] ?? ChildProcess.builtExecutable("bonsai")
   }
 
-  /// Runs `bonsai` with `arguments` and waits for it.
-  static func run(_ arguments: [String]) throws -> ChildProcess.Result {
-    try ChildProcess.run(binary, arguments)
+  /// Runs `bonsai` (or `executable`) with `arguments` and waits for it.
+  /// - Parameters:
+  ///   - directory: The working directory (default: the test's).
+  ///   - environment: The environment (default: the test's).
+  static func run(
+    _ arguments: [String], executable: String = binary, in directory: String? = nil,
+    environment: [String: String]? = nil
+  ) throws -> ChildProcess.Result {
+    try ChildProcess.run(executable, arguments, in: directory, environment: environment)
   }
 
   /// Starts `bonsai` with `arguments`, kills it with SIGKILL after `seconds`, and waits

@@ -65,7 +65,17 @@ struct ErrorPathTests {
     (["--sparsity", "1"], "--sparsity"), (["--sparsity=-0.1"], "--sparsity"),
     (["--sparsity", "nan"], "--sparsity"), (["--metric", "l3"], "l3"),
     (["--granularity", "blocks"], "blocks"), (["--include", "("], "--include"),
-    (["--min-nonzero", "-1"], "--min-nonzero"), (["--threads", "0"], "--threads"),
+    (["--min-nonzero", "-1"], "--min-nonzero -1 is negative"), (["--threads", "0"], "--threads"),
+    (["--sparsity", "-0.1"], "--sparsity -0.1 is out of range"),
+    (["--threads", "-2"], "--threads -2 must be at least 1"),
+    (["--seed", "7"], "--seed 7 is used by --metric random only, not l1"),
+    (["--seed", "7", "--metric", "l2"], "--seed 7 is used by --metric random only"),
+    (["--block-pooling", "max"], "--block-pooling max is used by --granularity block:RxC only"),
+    (["--block-pooling", "mean", "--granularity", "rows"], "not rows"),
+    (["--granularity", "1:3", "--min-nonzero", "2"], "--min-nonzero 2 cannot be combined with --granularity 1:3"),
+    (["--dry-run", "--no-sync"], "--no-sync has no effect with --dry-run"),
+    (["--dry-run", "--threads", "2"], "--threads 2 has no effect with --dry-run"),
+    (["--exclude", "self_atn"], "--exclude \"self_atn\" matches no tensor of"),
   ])
   func invalidOptions(options: [String], message: String) throws {
     let folder = try TemporaryDirectory()

@@ -26,7 +26,7 @@ struct FaultTests {
 
   /// The names in `folder` that are Bonsai's temporary files.
   func temporaryFiles(_ folder: TemporaryDirectory) throws -> [String] {
-    try folder.entries().filter { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }
+    try folder.entries().filter { $0.contains(TemporaryName.marker) }
   }
 
   @Test func killedAtAnyPointLeavesNoPartialOutput() throws {
@@ -84,9 +84,9 @@ struct FaultTests {
     finished.executableURL = URL(fileURLWithPath: "/bin/true")
     try finished.run()
     finished.waitUntilExit()
-    let dead = ".out.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(finished.processIdentifier)-1a2b"
-    let live = ".out.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(getpid())-3c4d"
-    let other = ".other.safetensors\(SafeTensorsWriter.temporaryFilePrefix)\(finished.processIdentifier)-5e6f"
+    let dead = ".out.safetensors\(TemporaryName.marker)\(finished.processIdentifier)-00000000000a1a2b"
+    let live = ".out.safetensors\(TemporaryName.marker)\(getpid())-00000000000c3c4d"
+    let other = ".other.safetensors\(TemporaryName.marker)\(finished.processIdentifier)-00000000000e5e6f"
     for name in [dead, live, other] { try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder.file(name))) }
 
     let result = try BonsaiProcess.run(["prune", input, "-o", folder.file("out.safetensors"), "--quiet"])

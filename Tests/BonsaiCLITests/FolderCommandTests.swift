@@ -189,8 +189,9 @@ struct FolderCommandTests {
     finished.executableURL = URL(fileURLWithPath: "/bin/true")
     try finished.run()
     finished.waitUntilExit()
-    let dead = ".out\(SafeTensorsWriter.temporaryFilePrefix)\(finished.processIdentifier)-1a2b"
+    let dead = ".out\(TemporaryName.marker)\(finished.processIdentifier)-00000000000a1b2c"
     try FileManager.default.createDirectory(atPath: directory.file(dead + "/inner"), withIntermediateDirectories: true)
+    try Data().write(to: URL(fileURLWithPath: directory.file(dead + "/" + FolderOutput.inProgressMarker)))
 
     let replaced = try bonsai(["prune", directory.file("m"), "-o", directory.file("out"), "--replace", "--quiet"])
     #expect(replaced.standardError.contains("removed \(directory.file(dead))"))

@@ -63,7 +63,7 @@ struct FolderFaultTests {
         for (name, data) in complete { try data.write(to: URL(fileURLWithPath: "\(output)/\(name)")) }
       }
       try BonsaiProcess.runKilled(arguments, after: duration * fraction)
-      if try directory.entries().contains(where: { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }) {
+      if try directory.entries().contains(where: { $0.contains(TemporaryName.marker) }) {
         killsMidWrite += 1
       }
       if FileManager.default.fileExists(atPath: output) {
@@ -74,7 +74,7 @@ struct FolderFaultTests {
     }
     #expect(killsMidWrite > 0, "no kill landed while the folder was being written")
 
-    let leftovers = try directory.entries().filter { $0.contains(SafeTensorsWriter.temporaryFilePrefix) }
+    let leftovers = try directory.entries().filter { $0.contains(TemporaryName.marker) }
     let next = try BonsaiProcess.run(arguments)
     #expect(next.status == 0, "\(next.standardError)")
     for leftover in leftovers {

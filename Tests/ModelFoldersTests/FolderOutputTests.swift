@@ -71,14 +71,41 @@ struct FolderOutputTests {
     #expect(try directory.entries().isEmpty)
   }
 
-  @Test("the temporary folder is named as the writer names its files, so leftovers are found alike")
+  @Test("the temporary folder is named as every unfinished output is, and marked as Bonsai's")
   func leftoverNaming() throws {
     let directory = try TemporaryDirectory()
     let output = try FolderOutput(destination: directory.file("out"), replacing: false, syncsToDisk: false)
     let name = URL(fileURLWithPath: output.temporaryPath).lastPathComponent
-    #expect(name.hasPrefix(".out\(SafeTensorsWriter.temporaryFilePrefix)\(getpid())-"))
+    #expect(name.hasPrefix(".out\(TemporaryName.marker)\(getpid())-"))
+    #expect(FileManager.default.fileExists(atPath: output.path(of: FolderOutput.inProgressMarker)))
     // This process still runs, so its folder is not a leftover.
-    #expect(SafeTensorsWriter.leftoverTemporaryFiles(for: directory.file("out")).isEmpty)
+    #expect(FolderOutput.removeLeftovers(of: directory.file("out")).isEmpty)
+    #expect(FileManager.default.fileExists(atPath: output.temporaryPath))
     output.abandon()
+  }
+
+  @Test("only marked folders of dead writers, named exactly, are removed as leftovers")
+  func leftoverRemoval() throws {
+    let directory = try TemporaryDirectory()
+    let finished = Process()
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try finished.run()
+    finished.waitUntilExit()
+    let pid = finished.processIdentifier
+    let marked = ".out\(TemporaryName.marker)\(pid)-0123456789abcdef"
+    let unmarked = ".out\(TemporaryName.marker)\(pid)-fedcba9876543210"
+    let misnamed = ".out\(TemporaryName.marker)\(pid)-1a2b"
+    for folder in [marked, unmarked, misnamed] {
+      try FileManager.default.createDirectory(
+        atPath: directory.file(folder + "/inner"), withIntermediateDirectories: true)
+      try Data("x".utf8).write(to: URL(fileURLWithPath: directory.file(folder + "/inner/precious")))
+    }
+    for folder in [marked, misnamed] {
+      try Data().write(
+        to: URL(fileURLWithPath: directory.file(folder + "/" + FolderOutput.inProgressMarker)))
+    }
+    let removed = FolderOutput.removeLeftovers(of: directory.file("out"))
+    #expect(removed.map(\.path) == [directory.file(marked)] && removed.allSatisfy { $0.errno == nil })
+    #expect(try directory.entries().sorted() == [misnamed, unmarked].sorted())
   }
 }

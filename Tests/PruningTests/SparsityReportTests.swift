@@ -91,8 +91,10 @@ import TestSupport
 
   @Test(arguments: [
     (0.0, "0.00%"), (1.0, "100.00%"), (0.5, "50.00%"), (0.3, "30.00%"), (0.0005, "0.05%"),
-    (0.07, "7.00%"), (0.123_45, "12.35%"), (1.0 / 3.0, "33.33%"), (0.999_999, "100.00%"),
+    (0.07, "7.00%"), (0.123_45, "12.35%"), (1.0 / 3.0, "33.33%"),
     (0.1001, "10.01%"), (0.101, "10.10%"),
+    // Only 1 reads 100.00% and only 0 reads 0.00%: a survivor or a pruned weight shows.
+    (0.999_999, "99.99%"), (0.999_95, "99.99%"), (0.000_01, "0.01%"),
   ])
   func percentHasTwoDecimals(fraction: Double, text: String) {
     #expect(Percent(fraction).description == text)

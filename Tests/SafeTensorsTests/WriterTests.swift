@@ -33,7 +33,7 @@ struct WriterTests {
     let entries = try directory.entries()
     #expect(entries.count == 1)
     #expect(
-      entries.first?.hasPrefix(".out.safetensors" + SafeTensorsWriter.temporaryFilePrefix) == true)
+      entries.first?.hasPrefix(".out.safetensors" + TemporaryName.marker) == true)
     try append(Array(Self.data.prefix(8)), to: writer)
     writer.abandon()
     writer.abandon()
@@ -177,14 +177,15 @@ struct WriterTests {
     }
   }
 
-  @Test("a destination that is a directory is reported at rename, the temporary file removed")
+  @Test("a destination that is a directory is refused before a temporary file is created")
   func destinationIsDirectory() throws {
     let directory = try TemporaryDirectory()
     let path = directory.file("taken")
     try FileManager.default.createDirectory(
       atPath: path + "/inside", withIntermediateDirectories: true)
-    let writer = try SafeTensorsWriter(path: path, tensors: [], metadata: nil)
-    #expect(throws: SafeTensorsError.self) { try writer.finish() }
+    #expect(throws: SafeTensorsError.notRegularDestination(path: path, kind: "a directory")) {
+      _ = try SafeTensorsWriter(path: path, tensors: [], metadata: nil)
+    }
     #expect(try directory.entries() == ["taken"])
   }
 

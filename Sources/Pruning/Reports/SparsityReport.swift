@@ -83,7 +83,9 @@ public struct ModelSparsityReport: Sendable, Hashable, Codable {
   }
 }
 
-/// A fraction printed as a percentage with two decimals: `0.5` → `50.00%`.
+/// A fraction printed as a percentage with two decimals: `0.5` → `50.00%`. Only 1 reads
+/// `100.00%` and only 0 reads `0.00%`: a fraction just short of 1 (one weight survives)
+/// reads `99.99%`, one just above 0 reads `0.01%`.
 public struct Percent: CustomStringConvertible, Sendable {
   /// The fraction.
   public let fraction: Double
@@ -97,7 +99,8 @@ public struct Percent: CustomStringConvertible, Sendable {
   public var description: String {
     let scaled = (abs(fraction) * 10_000).rounded()
     guard scaled < 1e18 else { return "\(fraction * 100)%" }
-    let hundredths = Int(scaled)
+    // Only an exact 0 or 1 reads 0.00% or 100.00%: one pruned or one surviving weight shows.
+    let hundredths = fraction > 0 && fraction < 1 ? min(max(Int(scaled), 1), 9_999) : Int(scaled)
     let sign = fraction < 0 && hundredths != 0 ? "-" : ""
     let fractional = String(hundredths % 100)
     return "\(sign)\(hundredths / 100).\(fractional.count == 1 ? "0" : "")\(fractional)%"

@@ -1,0 +1,77 @@
+import SafeTensors
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The files one run writes (the pruned checkpoint, the JSON report), committed together:
+/// each is staged under a temporary name next to its destination before the first byte of
+/// any is written, so that a destination that cannot be written fails the run before it
+/// starts, and all are renamed into place at the end, or none (``AtomicCommit``).
+///
+/// Staging a destination also removes the temporary files that killed runs left next to it,
+/// saying so on stderr; a signal that stops the run removes the run's own (``SignalCleanup``).
+/// Releasing the set before ``commit()`` removes them too.
+final class OutputSet {
+  private var files = [StagedFile]()
+  private var registrations = [SignalCleanup.Registration]()
+  /// Whether files are flushed to disk before they are renamed into place.
+  let syncsToDisk: Bool
+
+  /// An empty set.
+  init(syncsToDisk: Bool) {
+    self.syncsToDisk = syncsToDisk
+  }
+
+  deinit {
+    for file in files { file.discard() }
+    unregisterAll()
+  }
+
+  /// A new temporary file for `destination`, registered for removal on a signal.
+  func stage(_ destination: String) throws(CommandLineError) -> StagedFile {
+    var registration = SignalCleanup.Registration()
+    do {
+      let file = try StagedFile(
+        destination: destination, syncsToDisk: syncsToDisk,
+        announcing: { registration.register($0) })
+      files.append(file)
+      registrations.append(registration)
+      Self.removeLeftovers(of: destination)
+      return file
+    } catch {
+      registration.unregister()
+      throw .failure("\(error)")
+    }
+  }
+
+  /// Renames every staged file into place, or none. A termination signal that arrives
+  /// meanwhile takes effect afterwards, when no temporary file is left to remove: it cannot
+  /// land some outputs and not the others.
+  func commit() throws(CommandLineError) {
+    try SignalCleanup.holdingSignals { () throws(CommandLineError) in
+      defer { unregisterAll() }
+      do {
+        try AtomicCommit.commit(files)
+      } catch {
+        throw .failure("\(error)")
+      }
+    }
+  }
+
+  private func unregisterAll() {
+    for index in registrations.indices { registrations[index].unregister() }
+  }
+
+  /// Removes the temporary files of killed runs next to `destination`, saying so.
+  private static func removeLeftovers(of destination: String) {
+    for (path, code) in TemporaryName(destination: destination).removeLeftovers() {
+      if let code {
+        Terminal.standardError.write(
+          "bonsai: cannot remove \(path), left by an interrupted run: \(String(cString: strerror(code)))\n")
+      } else {
+        Terminal.standardError.write("bonsai: removed \(path), left by an interrupted run\n")
+      }
+    }
+  }
+}
