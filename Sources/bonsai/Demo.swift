@@ -14,7 +14,7 @@ extension Bonsai {
     @Option(parsing: .unconditional, help: "The sparsity of the demonstration, in [0, 1).")
     var sparsity: Double = 0.5
 
-    @Option(help: "Keep the example checkpoint, its calibration inputs and gradients, and its pruned copy in this folder instead of a temporary one.")
+    @Option(help: "Keep the example checkpoint, its calibration inputs and gradients, the same model as a folder of shards, and its pruned copy in this folder instead of a temporary one.")
     var folder: String?
 
     func validate() throws {
@@ -42,10 +42,12 @@ extension Bonsai {
         try ExampleModel.write(activations, to: try examples.stage(directory + "/example-activations.safetensors"))
         try ExampleModel.write(gradients, to: try examples.stage(directory + "/example-gradients.safetensors"))
         try examples.commit()
+        try ExampleModel.writeFolder(model, to: directory + "/example-model")
         out.write(
           "\nWrote \(input), with calibration inputs (--activations) and gradients (--gradients) "
             + "for its pruned matrices in example-activations.safetensors and "
-            + "example-gradients.safetensors next to it.\n")
+            + "example-gradients.safetensors next to it, and the same tensors as a Hugging Face "
+            + "model folder of two shards in example-model.\n")
         out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
         let job = CheckpointPruning(
           input: input, pruner: Pruner(try PruningConfig(sparsity: sparsity)),
