@@ -44,7 +44,12 @@ struct UnitLayout {
     case .unstructured: units = config.scope == .perRow ? .groups(size: columns, kept: nil) : .elements
     case .rows: units = .rows
     case .columns: units = .columns
-    case .blocks(let shape): units = .blocks(shape)
+    case .blocks(let shape):
+      // A 1×1 block's mean or maximum is its element's score: single weights, ranked on the
+      // element path. (Random scores differ: a block draws one LCG step from seed + its
+      // index, an element the next step of one stream.)
+      let random = if case .random = config.metric { true } else { false }
+      units = shape.rows == 1 && shape.columns == 1 && !random ? .elements : .blocks(shape)
     case .semiStructured(let keep, let group):
       guard columns % group == 0 else {
         throw .rowNotDivisible(name: name, columns: columns, group: group)
