@@ -95,8 +95,9 @@ enum PooledScores {
   ) {
     var column = firstColumn
     let end = firstColumn + scores.count
+    // One division for the piece, not one per block: small blocks hold only a few scores.
+    var block = column / blockColumns
     while column < end {
-      let block = column / blockColumns
       let blockEnd = min(end, (block + 1) * blockColumns)
       var sum = sums[block]
       var maximum = maxima[block]
@@ -107,6 +108,7 @@ enum PooledScores {
       sums[block] = sum
       maxima[block] = maximum
       column = blockEnd
+      block += 1
     }
   }
 
