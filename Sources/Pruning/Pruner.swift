@@ -223,9 +223,7 @@ public struct Pruner: Sendable, Hashable {
       let seed: UInt64? = if case .random(let seed) = config.metric { seed } else { nil }
       let keys = BlockKeys(
         values: readable,
-        grid: BlockGrid(
-          rows: layout.rows, columns: layout.columns, blockRows: shape.rows,
-          blockColumns: shape.columns),
+        grid: layout.blockGrid(shape),
         pooling: shape.pooling == .mean ? .mean : .max, scoring: scoring, randomSeed: seed,
         zerosFirst: config.iterative != nil)
       let k = config.prunedUnitCount(
