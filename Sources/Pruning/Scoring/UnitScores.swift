@@ -96,44 +96,44 @@ enum UnitScores {
   /// Column norms from `cblas_dgemv` column sums of blocks of squared (or absolute) rows.
   ///
   /// Squares are taken and summed in Double: a Float square overflows above |w| ≈ 1.8e19
-  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0.
+  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0. Rows longer
+  /// than the scratch block are taken in pieces of columns, so that the scratch stays small
+  /// and every BLAS call's sizes fit its `Int32`s; each column's sum adds the same rows in
+  /// the same order either way.
   static func columnNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
   ) -> [Float] {
     guard columns > 0 else { return [] }
     let bands = min(columnBands, rows)
-    let blockRows = max(1, min(rows, columnBlockFloats / columns))
+    let pieceWidth = min(columns, columnBlockFloats)
+    let blockRows = max(1, min(rows, columnBlockFloats / pieceWidth))
     var partials = [[Double]](repeating: [], count: bands)
     partials.withUnsafeMutableBufferPointer { partials in
       Parallel.forEach(tasks: bands, threads: threads) { band in
         var total = [Double](repeating: 0, count: columns)
         let ones = [Double](repeating: 1, count: blockRows)
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: blockRows * columns) { block in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: blockRows * pieceWidth) {
+          block in
           let bandRows = band * rows / bands ..< (band + 1) * rows / bands
           for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
             let count = min(blockRows, bandRows.upperBound - first)
-            let start = first * columns
-            if Scalar.self == Float.self {
-              let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
-              Kernels.widen(
-                UnsafeBufferPointer(rebasing: floats[start ..< start + count * columns]),
-                absolute: kind == .l1, into: block)
-            } else if kind == .l1 {
-              for index in 0 ..< count * columns {
-                block[index] = Double(abs(values[start + index].widened))
+            for firstColumn in stride(from: 0, to: columns, by: pieceWidth) {
+              let width = min(pieceWidth, columns - firstColumn)
+              for row in first ..< first + count {
+                let start = row * columns + firstColumn
+                widen(
+                  UnsafeBufferPointer(rebasing: values[start ..< start + width]), kind: kind,
+                  into: UnsafeMutableBufferPointer(
+                    rebasing: block[(row - first) * width ..< (row - first + 1) * width]))
               }
-            } else {
-              for index in 0 ..< count * columns {
-                let weight = Double(values[start + index].widened)
-                block[index] = weight * weight
-              }
-            }
-            ones.withUnsafeBufferPointer { ones in
-              total.withUnsafeMutableBufferPointer { total in
-                BLAS.accumulateColumnSums(
-                  of: UnsafeBufferPointer(block), rows: count, columns: columns, ones: ones,
-                  into: total)
+              ones.withUnsafeBufferPointer { ones in
+                total.withUnsafeMutableBufferPointer { total in
+                  BLAS.accumulateColumnSums(
+                    of: UnsafeBufferPointer(block), rows: count, columns: width, ones: ones,
+                    into: UnsafeMutableBufferPointer(
+                      rebasing: total[firstColumn ..< firstColumn + width]))
+                }
               }
             }
           }
@@ -144,6 +144,24 @@ enum UnitScores {
     return (0 ..< columns).map { column in
       let sum = partials.reduce(0) { $0 + $1[column] }
       return Float(kind == .l2 ? sum.squareRoot() : sum)
+    }
+  }
+
+  /// Writes |w| (L1) or w² (L2) of `values`, in Double, to `target`.
+  private static func widen<Scalar: PrunableScalar>(
+    _ values: UnsafeBufferPointer<Scalar>, kind: NormKind,
+    into target: UnsafeMutableBufferPointer<Double>
+  ) {
+    if Scalar.self == Float.self {
+      let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
+      Kernels.widen(floats, absolute: kind == .l1, into: target)
+    } else if kind == .l1 {
+      for index in values.indices { target[index] = Double(abs(values[index].widened)) }
+    } else {
+      for index in values.indices {
+        let weight = Double(values[index].widened)
+        target[index] = weight * weight
+      }
     }
   }
 
