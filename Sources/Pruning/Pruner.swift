@@ -213,11 +213,26 @@ public struct Pruner: Sendable, Hashable {
   }
 
   /// The mask of rows, columns and blocks: one score per unit, the k lowest units selected.
-  /// Units of an earlier round (all zero) rank first when iterating.
+  /// Units of an earlier round (all zero) rank first when iterating. Block scores are
+  /// recomputed in each pass rather than held (`BlockKeys`).
   private func unitMask<Scalar: PrunableScalar>(
     _ readable: UnsafeBufferPointer<Scalar>, layout: UnitLayout, scoring: ElementScoring,
     check: FiniteCheck<Scalar>
   ) throws(PruningError) -> PruningMask {
+    if case .blocks(let shape) = layout.units {
+      let seed: UInt64? = if case .random(let seed) = config.metric { seed } else { nil }
+      let keys = BlockKeys(
+        values: readable,
+        grid: layout.blockGrid(shape),
+        pooling: shape.pooling == .mean ? .mean : .max, scoring: scoring, randomSeed: seed,
+        zerosFirst: config.iterative != nil)
+      let k = config.prunedUnitCount(
+        units: layout.unitCount, unitSize: layout.unitSize,
+        alreadyPruned: keys.zerosFirst ? KeyCount.zeros(in: keys) : 0)
+      let cut = LowestKSelection.cut(keys, pruning: k, threads: threadCount)
+      if scoring.revealsNonFiniteWeights && cut.nonFiniteKeys != 0 { try check.run() }
+      return layout.elementMask(from: cut.mask(of: keys, threads: threadCount))
+    }
     var scores = UnitScores.scores(
       of: readable, layout: layout, metric: config.metric, scoring: scoring,
       threads: threadCount)

@@ -44,7 +44,12 @@ struct UnitLayout {
     case .unstructured: units = config.scope == .perRow ? .groups(size: columns, kept: nil) : .elements
     case .rows: units = .rows
     case .columns: units = .columns
-    case .blocks(let shape): units = .blocks(shape)
+    case .blocks(let shape):
+      // A 1×1 block's mean or maximum is its element's score: single weights, ranked on the
+      // element path. (Random scores differ: a block draws one LCG step from seed + its
+      // index, an element the next step of one stream.)
+      let random = if case .random = config.metric { true } else { false }
+      units = shape.rows == 1 && shape.columns == 1 && !random ? .elements : .blocks(shape)
     case .semiStructured(let keep, let group):
       guard columns % group == 0 else {
         throw .rowNotDivisible(name: name, columns: columns, group: group)
@@ -59,7 +64,7 @@ struct UnitLayout {
     case .elements: rows * columns
     case .rows: rows
     case .columns: columns
-    case .blocks(let shape): blockGrid(shape).rows * blockGrid(shape).columns
+    case .blocks(let shape): blockGrid(shape).count
     case .groups(let size, _): size
     }
   }
@@ -78,9 +83,9 @@ struct UnitLayout {
     }
   }
 
-  /// The number of block rows and block columns.
-  func blockGrid(_ shape: BlockShape) -> (rows: Int, columns: Int) {
-    ((rows - 1) / shape.rows + 1, (columns - 1) / shape.columns + 1)
+  /// How blocks of `shape` tile the matrix.
+  func blockGrid(_ shape: BlockShape) -> BlockGrid {
+    BlockGrid(rows: rows, columns: columns, blockRows: shape.rows, blockColumns: shape.columns)
   }
 
   /// The element mask of a mask over rows, columns or blocks: a kept unit keeps all its
@@ -100,7 +105,8 @@ struct UnitLayout {
       let grid = blockGrid(shape)
       for row in 0 ..< rows {
         let gridRow = row / shape.rows
-        for gridColumn in 0 ..< grid.columns where kept[gridRow * grid.columns + gridColumn] {
+        for gridColumn in 0 ..< grid.gridColumns
+        where kept[gridRow * grid.gridColumns + gridColumn] {
           let first = row * columns + gridColumn * shape.columns
           mask.setKept(first ..< row * columns + min(columns, (gridColumn + 1) * shape.columns))
         }

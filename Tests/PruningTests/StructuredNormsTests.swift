@@ -75,6 +75,27 @@ private let shapes: [(rows: Int, columns: Int)] = [
     #expect(keptFlags(mask) == [true, false, true, false, true, false, true, false])
   }
 
+  /// Rows longer than the column scratch block (65,536 columns) are scored in pieces of
+  /// columns: every BLAS call's sizes fit an `Int32` whatever the row length (a row of
+  /// 2³¹ columns trapped), and each column is still the Double sum over all rows.
+  @Test func columnNormsOfRowsLongerThanOneBlock() throws {
+    var generator = SeededGenerator(seed: 17_007)
+    let (rows, columns) = (3, 70_001)
+    let values = generator.uniformFloats(rows * columns, in: -2 ... 2)
+    let halves = values.map { Float16($0) }
+    for metric in [ImportanceMetric.l1Magnitude, .l2Magnitude] {
+      let p = Pruner(try PruningConfig(sparsity: 0, metric: metric, granularity: .columns))
+      let scores = try p.importanceScores(of: halves.span, shape: [rows, columns], name: "w")
+      let wrong = [0, 1, 65_535, 65_536, 65_537, 70_000].filter { column in
+        let parts = (0 ..< rows).map { Double(halves[$0 * columns + column].widened) }
+        let expected = metric == .l1Magnitude
+          ? parts.reduce(0) { $0 + abs($1) } : parts.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return !close(Double(scores.values[column]), expected)
+      }
+      #expect(wrong.isEmpty, "\(metric): columns \(wrong)")
+    }
+  }
+
   @Test func columnScoresDoNotDependOnTheThreadCount() throws {
     var generator = SeededGenerator(seed: 80)
     let (rows, columns) = (211, 1_777)

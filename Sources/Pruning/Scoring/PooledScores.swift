@@ -26,43 +26,18 @@ enum PooledScores {
   ) -> [Float] {
     precondition(rows * columns == values.count && blockRows >= 1 && blockColumns >= 1)
     guard rows > 0, columns > 0 else { return [] }
-    let gridRows = (rows - 1) / blockRows + 1
-    let gridColumns = (columns - 1) / blockColumns + 1
-    var result = [Float](repeating: 0, count: gridRows * gridColumns)
+    let grid = BlockGrid(
+      rows: rows, columns: columns, blockRows: blockRows, blockColumns: blockColumns)
+    var result = [Float](repeating: 0, count: grid.count)
     result.withUnsafeMutableBufferPointer { result in
-      Parallel.forEachWorker(tasks: gridRows, threads: threads) { _, bands in
-        var sums = [Double](repeating: 0, count: gridColumns)
-        var maxima = [Float](repeating: 0, count: gridColumns)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: min(columns, pieceSize)) {
-          scores in
+      Parallel.forEachWorker(tasks: grid.gridRows, threads: threads) { _, bands in
+        grid.withScratch(blocks: grid.gridColumns) { scratch in
           for band in bands {
-            let firstRow = band * blockRows
-            let lastRow = min(rows, firstRow + blockRows)
-            for index in 0 ..< gridColumns {
-              sums[index] = 0
-              maxima[index] = -.infinity
-            }
-            for row in firstRow ..< lastRow {
-              for start in stride(from: 0, to: columns, by: pieceSize) {
-                let end = min(columns, start + pieceSize)
-                let range = row * columns + start ..< row * columns + end
-                scoring.scores(
-                  of: UnsafeBufferPointer(rebasing: values[range]), at: range, into: scores)
-                accumulate(
-                  UnsafeBufferPointer(rebasing: scores[0 ..< end - start]), firstColumn: start,
-                  blockColumns: blockColumns, sums: &sums, maxima: &maxima)
-              }
-            }
-            for gridColumn in 0 ..< gridColumns {
-              let width = min(columns, (gridColumn + 1) * blockColumns) - gridColumn * blockColumns
-              let count = Double((lastRow - firstRow) * width)
-              result[band * gridColumns + gridColumn] =
-                switch pooling {
-                case .sum: Float(sums[gridColumn])
-                case .mean: Float(sums[gridColumn] / count)
-                case .max: sums[gridColumn].isNaN ? .nan : maxima[gridColumn]
-                }
-            }
+            let first = band * grid.gridColumns
+            scores(
+              of: values, grid: grid, gridRow: band, gridColumns: 0 ..< grid.gridColumns,
+              pooling: pooling, scoring: scoring, scratch: scratch,
+              into: UnsafeMutableBufferPointer(rebasing: result[first ..< first + grid.gridColumns]))
           }
         }
       }
@@ -70,16 +45,59 @@ enum PooledScores {
     return result
   }
 
-  /// Adds the scores of one piece of a row, starting at `firstColumn`, to the sums and
-  /// maxima of the blocks they fall in.
+  /// The scores of blocks `gridColumns` of block row `gridRow`, written to `result`: each
+  /// block's element scores summed in Double in row-major order (and their maximum kept).
+  static func scores<Scalar: PrunableScalar>(
+    of values: UnsafeBufferPointer<Scalar>, grid: BlockGrid, gridRow: Int,
+    gridColumns: Range<Int>, pooling: Pooling, scoring: ElementScoring, scratch: Scratch,
+    into result: UnsafeMutableBufferPointer<Float>
+  ) {
+    let (sums, maxima) = (scratch.sums, scratch.maxima)
+    precondition(sums.count >= gridColumns.count && result.count >= gridColumns.count)
+    for index in 0 ..< gridColumns.count {
+      sums[index] = 0
+      maxima[index] = -.infinity
+    }
+    let firstRow = gridRow * grid.blockRows
+    let lastRow = min(grid.rows, firstRow + grid.blockRows)
+    let firstColumn = gridColumns.lowerBound * grid.blockColumns
+    let endColumn = min(grid.columns, gridColumns.upperBound * grid.blockColumns)
+    for row in firstRow ..< lastRow {
+      for start in stride(from: firstColumn, to: endColumn, by: pieceSize) {
+        let end = min(endColumn, start + pieceSize)
+        let range = row * grid.columns + start ..< row * grid.columns + end
+        scoring.scores(
+          of: UnsafeBufferPointer(rebasing: values[range]), at: range, into: scratch.scores)
+        accumulate(
+          UnsafeBufferPointer(rebasing: scratch.scores[0 ..< end - start]),
+          firstColumn: start - firstColumn, blockColumns: grid.blockColumns, sums: sums,
+          maxima: maxima)
+      }
+    }
+    for (slot, gridColumn) in gridColumns.enumerated() {
+      let width =
+        min(grid.columns, (gridColumn + 1) * grid.blockColumns) - gridColumn * grid.blockColumns
+      let count = Double((lastRow - firstRow) * width)
+      result[slot] =
+        switch pooling {
+        case .sum: Float(sums[slot])
+        case .mean: Float(sums[slot] / count)
+        case .max: sums[slot].isNaN ? .nan : maxima[slot]
+        }
+    }
+  }
+
+  /// Adds the scores of one piece of a row, starting `firstColumn` columns into the first
+  /// block, to the sums and maxima of the blocks they fall in.
   private static func accumulate(
     _ scores: UnsafeBufferPointer<Float>, firstColumn: Int, blockColumns: Int,
-    sums: inout [Double], maxima: inout [Float]
+    sums: UnsafeMutableBufferPointer<Double>, maxima: UnsafeMutableBufferPointer<Float>
   ) {
     var column = firstColumn
     let end = firstColumn + scores.count
+    // One division for the piece, not one per block: small blocks hold only a few scores.
+    var block = column / blockColumns
     while column < end {
-      let block = column / blockColumns
       let blockEnd = min(end, (block + 1) * blockColumns)
       var sum = sums[block]
       var maximum = maxima[block]
@@ -90,6 +108,42 @@ enum PooledScores {
       sums[block] = sum
       maxima[block] = maximum
       column = blockEnd
+      block += 1
+    }
+  }
+
+  /// Per-block sums and maxima and a piece of element scores: a worker's scratch.
+  struct Scratch {
+    let sums: UnsafeMutableBufferPointer<Double>
+    let maxima: UnsafeMutableBufferPointer<Float>
+    let scores: UnsafeMutableBufferPointer<Float>
+  }
+}
+
+/// How `blockRows × blockColumns` blocks tile a row-major `rows × columns` matrix from its
+/// top-left corner, edge blocks being smaller.
+struct BlockGrid {
+  let rows: Int
+  let columns: Int
+  let blockRows: Int
+  let blockColumns: Int
+
+  /// Block rows.
+  var gridRows: Int { (rows - 1) / blockRows + 1 }
+  /// Block columns.
+  var gridColumns: Int { (columns - 1) / blockColumns + 1 }
+  /// Blocks.
+  var count: Int { gridRows * gridColumns }
+
+  /// Calls `body` with scratch for scoring up to `blocks` blocks of one block row.
+  func withScratch<R>(blocks: Int, _ body: (PooledScores.Scratch) -> R) -> R {
+    let pieceLength = min(blocks * blockColumns, columns, PooledScores.pieceSize)
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks) { sums in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: blocks) { maxima in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: pieceLength) { scores in
+          body(PooledScores.Scratch(sums: sums, maxima: maxima, scores: scores))
+        }
+      }
     }
   }
 }

@@ -96,26 +96,48 @@ enum UnitScores {
   /// Column norms from the column sums of squared (or absolute) rows.
   ///
   /// Squares are taken and summed in Double: a Float square overflows above |w| ≈ 1.8e19
-  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0.
+  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0. Rows longer
+  /// than the scratch block are taken in pieces of columns, so that the scratch stays small
+  /// and every BLAS call's sizes fit its `Int32`s; each column's sum adds the same rows in
+  /// the same order either way.
   static func columnNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
   ) -> [Float] {
     guard columns > 0 else { return [] }
     let bands = min(columnBands, rows)
-    let blockRows = max(1, min(rows, columnBlockFloats / columns))
+    let pieceWidth = min(columns, columnBlockFloats)
+    let blockRows = max(1, min(rows, columnBlockFloats / pieceWidth))
     var partials = [[Double]](repeating: [], count: bands)
     partials.withUnsafeMutableBufferPointer { partials in
       Parallel.forEach(tasks: bands, threads: threads) { band in
         var total = [Double](repeating: 0, count: columns)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * columns) { scratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * pieceWidth) { scratch in
           total.withUnsafeMutableBufferPointer { total in
             let bandRows = band * rows / bands ..< (band + 1) * rows / bands
             for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
-              let block = floats(
-                values, rows: first ..< min(first + blockRows, bandRows.upperBound),
-                columns: columns, scratch)
-              Kernels.addColumnSums(of: block, columns: columns, absolute: kind == .l1, into: total)
+              let count = min(blockRows, bandRows.upperBound - first)
+              if Scalar.self == Float.self {
+                // Float rows are summed where they lie, whole.
+                let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
+                Kernels.addColumnSums(
+                  of: UnsafeBufferPointer(rebasing: floats[first * columns ..< (first + count) * columns]),
+                  columns: columns, absolute: kind == .l1, into: total)
+                continue
+              }
+              for firstColumn in stride(from: 0, to: columns, by: pieceWidth) {
+                let width = min(pieceWidth, columns - firstColumn)
+                for row in first ..< first + count {
+                  let start = row * columns + firstColumn
+                  for offset in 0 ..< width {
+                    scratch[(row - first) * width + offset] = values[start + offset].widened
+                  }
+                }
+                Kernels.addColumnSums(
+                  of: UnsafeBufferPointer(rebasing: scratch[0 ..< count * width]), columns: width,
+                  absolute: kind == .l1,
+                  into: UnsafeMutableBufferPointer(rebasing: total[firstColumn ..< firstColumn + width]))
+              }
             }
           }
         }
