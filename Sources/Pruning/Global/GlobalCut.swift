@@ -121,7 +121,7 @@ extension Pruner {
 
   /// Calls `body` with the segmented keys of `tensors` and whether their scores reveal
   /// non-finite weights. Each tensor's score input is held in memory for the call.
-  private func withRankingKeys<R>(
+  func withRankingKeys<R>(
     _ tensors: [RankedTensor], firstUnits: [Int], zerosFirst: Bool,
     _ body: (SegmentedKeys, Bool) throws(PruningError) -> R
   ) throws(PruningError) -> R {
@@ -160,7 +160,7 @@ extension Pruner {
   }
 
   /// Throws for the first tensor holding NaN or ±Inf weights, read as |w| keys.
-  private func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
+  func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
     for tensor in tensors {
       let keys = rankedKeys(
         tensor, scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)
