@@ -66,13 +66,28 @@ struct FolderPruning {
     let tensors = try job.stream(
       folder.checkpoint, plan: plan, to: { target.path(of: $0.name) },
       checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
+    // Bit counts are whole bytes: the writer checked each tensor's.
+    try complete(
+      target,
+      totalSize: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 },
+      totalParameters: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) },
+      sizeChanges: sizeChanges)
+    return Outcome(tensors: tensors, sizeChanges: sizeChanges)
+  }
+
+  /// Completes `target`, which holds the pruned shards: writes the index with the new sizes
+  /// (bytes and elements of every tensor written), copies every other file and sub-folder
+  /// (`config.json` with the sizes that changed) and renames the folder into place; on
+  /// failure it is abandoned.
+  func complete(
+    _ target: FolderOutput, totalSize: Int, totalParameters: Int,
+    sizeChanges: [ModelConfig.SizeChange]
+  ) throws(CommandLineError) {
     do {
       if let index = folder.index {
-        // Bit counts are whole bytes: the writer checked each tensor's.
-        let bytes = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 }
-        let parameters = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
         try target.write(
-          try index.updated(totalSize: bytes, totalParameters: parameters), as: index.fileName)
+          try index.updated(totalSize: totalSize, totalParameters: totalParameters),
+          as: index.fileName)
       }
       for entry in folder.otherEntries {
         if entry == ModelFolder.configName, let config = folder.config, !sizeChanges.isEmpty {
@@ -86,7 +101,6 @@ struct FolderPruning {
       target.abandon()
       throw .failure("\(error)")
     }
-    return Outcome(tensors: tensors, sizeChanges: sizeChanges)
   }
 
   /// The changes to `config.json`'s sizes that the output shapes make; uneven ones are a

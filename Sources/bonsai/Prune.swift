@@ -78,16 +78,7 @@ extension Bonsai {
     func run() throws {
       try reportingErrors {
         let source = try CheckpointInput.open(input)
-        var job = CheckpointPruning(
-          input: input, output: output ?? "",
-          pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
-          selection: try TensorSelection(include: include, exclude: exclude),
-          progressStyle: ProgressDisplay.style(quiet: quiet))
-        job.scoreInputs = try ScoreInputFiles(
-          gradients: gradients, activations: activations, metric: pruning.metric)
-        job.pairing = try ChannelPairing(pair)
-        job.compact = compact
-        job.syncsToDisk = !noSync
+        let job = try pruningJob()
         let folderJob = source.folder.map { folder in
           FolderPruning(
             job: job, folder: folder, output: output ?? "", replacing: replace,

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Pruning
+
+extension Bonsai.Shards {
+  /// `bonsai shards prune`: one shard pruned as `bonsai prune` prunes it.
+  struct ShardsPrune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "prune",
+      abstract: "Prune one shard of a model folder into a folder of pruned shards.",
+      discussion: """
+        Writes INTO/SHARD (atomically: a temporary file renamed into place, leftovers of \
+        killed attempts removed first), byte for byte the shard bonsai prune writes into \
+        OUTDIR. Reads this shard's tensors only; with --scope global it prunes them by the \
+        cut of cut.
+        """)
+
+    @Option(help: "The shard to prune, by file name.")
+    var shard: String
+
+    @Option(help: "The global ranking's cut, from cut (needed with --scope global).")
+    var cut: String?
+
+    @Option(help: "The folder to write the pruned shard into (on the same file system as OUTDIR).")
+    var into: String
+
+    @OptionGroup var prune: PruneArguments
+
+    func run() throws {
+      try reportingErrors {
+        var run = try ShardedRun(prune)
+        if let reason = run.unsplittableReason {
+          throw CommandLineError.usage("the folder cannot be pruned shard by shard: \(reason)")
+        }
+        let global = run.job.pruner.config.scope == .global
+        if global != (cut != nil) {
+          throw CommandLineError.usage(
+            global ? "--scope global needs --cut FILE: the cut of every shard's counts"
+              : "--cut serves --scope global only")
+        }
+        let shard = try run.shard(named: shard)
+        run.job.part = ShardPart(
+          shard: shard.name, cut: try cut.map { path throws(CommandLineError) in
+            try ShardedRun.read(SplitCut.self, from: path)
+          })
+        let destination = "\(into)/\(shard.name)"
+        run.job.removeLeftovers(of: destination)
+        _ = try run.job.stream(run.folder.checkpoint, plan: run.plan) { _ in destination }
+      }
+    }
+  }
+}
