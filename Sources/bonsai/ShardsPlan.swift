@@ -28,7 +28,7 @@ extension Bonsai.Shards {
     func run() throws {
       try reportingErrors {
         let run = try ShardedRun(prune)
-        try run.folderPruning.checkPaths()
+        if !run.command.dryRun { try run.folderPruning.checkPaths() }
         let output = Output(
           shards: run.folder.checkpoint.shards.map(\.name),
           global: run.job.pruner.config.scope == .global, unsplittable: run.unsplittableReason,
