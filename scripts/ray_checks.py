@@ -6,7 +6,8 @@ Usage: scripts/ray_checks.py PATH/TO/bonsai
 On a sharded model folder built with numpy + safetensors — shards holding tensors out of
 name order, tensors larger than one selection chunk, weights of a few values so that the
 global cut falls among ties spread over several tensors — checks that
-  * per-tensor (l1, rows by l2, Wanda with activations), 2:4, global (l1, and random, whose
+  * per-tensor (l1, rows by l2, Wanda with activations), 2:4, compacted rows (config.json
+    rewritten), global (l1, and random, whose
     scores depend on each tensor's place in the ranking) and a --pair run (one task) give
     OUTDIR byte for byte as `bonsai prune` writes it;
   * a worker killed in the middle of the pruning tasks is retried: the run succeeds, with
@@ -107,6 +108,8 @@ def check_same_bits(work, folder):
         ("wanda per row", ["--metric", "wanda", "--per-row", "--activations",
                            os.path.join(work, "activations.safetensors")]),
         ("2:4", ["--granularity", "2:4"]),
+        ("compact rows", ["--granularity", "rows", "--include", "up_proj", "--compact",
+                          "--sparsity", "0.25"]),
         ("global l1", ["--scope", "global", "--sparsity", "0.6"]),
         ("global random", ["--scope", "global", "--metric", "random", "--seed", "3"]),
         ("--pair (one task)", ["--pair", PAIR, "--sparsity", "0.25"]),

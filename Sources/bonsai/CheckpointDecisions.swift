@@ -57,7 +57,7 @@ extension CheckpointPruning {
         decisions.channels.append(try keptChannels(checkpoint, group: group))
       }
       if compact {
-        for tensor in plan.pruned {
+        for tensor in plan.pruned where part?.writes(checkpoint.shard(of: tensor)) ?? true {
           let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
           checkpoint.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
           checkpoint.release(tensor)

@@ -105,7 +105,7 @@ struct FolderPruning {
 
   /// The changes to `config.json`'s sizes that the output shapes make; uneven ones are a
   /// usage error unless allowed, and then leave the config as it is.
-  private func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
+  func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
     -> [ModelConfig.SizeChange]
   {
     guard let config = folder.config else { return [] }

@@ -48,9 +48,6 @@ struct ShardedRun {
     if !plan.groups.isEmpty {
       return "--pair scores channel groups whose members may lie in several shards"
     }
-    if job.compact {
-      return "--compact sets config.json's sizes from every shard's kept rows or columns"
-    }
     if command.report != nil { return "--report lists the tensors of every shard" }
     return nil
   }

@@ -10,7 +10,7 @@ extension Bonsai.Shards {
       discussion: """
         Prints {"shards": [file names], "global": whether the shards' counts must be cut \
         together first, "unsplittable": why the folder must be pruned by one task (--pair, \
-        --compact, --report) or null, "plan": the text bonsai prune prints}. Every usage \
+        --report) or null, "plan": the text bonsai prune prints}. Every usage \
         error of bonsai prune (an option that fits no tensor, an existing OUTDIR) is \
         reported here, before any shard is read.
         """)

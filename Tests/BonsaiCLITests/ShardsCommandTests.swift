@@ -41,6 +41,7 @@ struct ShardsCommandTests {
       ["--scope", "global", "--metric", "random", "--seed", "3"],
       ["--scope", "global", "--sparsity", "0"],
       ["--metric", "wanda", "--scope", "global"],
+      ["--granularity", "rows", "--metric", "l2", "--include", "mlp", "--compact", "--sparsity", "0.25"],
     ])
   func stepsGiveTheSameFolder(options: [String]) throws {
     let directory = try TemporaryDirectory()

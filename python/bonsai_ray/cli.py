@@ -10,6 +10,7 @@ it does not know is passed to `bonsai` as it is, in order.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Optional
 
@@ -56,6 +57,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         output=arguments.output or "", prune_arguments=prune_arguments, bonsai=arguments.bonsai,
         address=arguments.address, num_cpus=arguments.num_cpus,
         max_retries=arguments.max_retries, dry_run=arguments.dry_run, quiet=arguments.quiet)
+    # A terminated driver unwinds like an interrupted one: its work folder is removed.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
     try:
         prune(options)
     except StepFailed as failure:

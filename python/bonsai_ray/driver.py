@@ -13,7 +13,7 @@
 The work folder (`.OUTDIR.bonsai-ray-…`, next to OUTDIR, on the shared file system) holds
 the counts, the cut and the pruned shards; it is removed at the end whatever happens, so a
 failed run leaves nothing under OUTDIR and nothing beside it. A folder that cannot be
-pruned shard by shard (`--pair`, `--compact`, `--report`) is pruned by one task running
+pruned shard by shard (`--pair`, `--report`) is pruned by one task running
 `bonsai prune` itself.
 """
 from __future__ import annotations
