@@ -8,7 +8,8 @@ name order, tensors larger than one selection chunk, weights of a few values so 
 global cut falls among ties spread over several tensors — checks that
   * per-tensor (l1, rows by l2, Wanda with activations), 2:4, compacted rows (config.json
     rewritten), global (l1, and random, whose
-    scores depend on each tensor's place in the ranking) and a --pair run (one task) give
+    scores depend on each tensor's place in the ranking), --pair groups whose members lie in
+    different shards, and --report (one task) give
     OUTDIR byte for byte as `bonsai prune` writes it;
   * a worker killed in the middle of the pruning tasks is retried: the run succeeds, with
     the same bytes;
@@ -112,7 +113,10 @@ def check_same_bits(work, folder):
                           "--sparsity", "0.25"]),
         ("global l1", ["--scope", "global", "--sparsity", "0.6"]),
         ("global random", ["--scope", "global", "--metric", "random", "--seed", "3"]),
-        ("--pair (one task)", ["--pair", PAIR, "--sparsity", "0.25"]),
+        ("--pair across shards", ["--pair", PAIR, "--sparsity", "0.25"]),
+        ("--pair compacted, --report (one task)",
+         ["--pair", PAIR, "--granularity", "rows", "--compact", "--sparsity", "0.25",
+          "--report", os.path.join(work, "report.json")]),
     ]:
         expected = os.path.join(work, "expected")
         output = os.path.join(work, "output")

@@ -53,8 +53,8 @@ extension CheckpointPruning {
           }
         }
       }
-      for group in plan.groups {
-        decisions.channels.append(try keptChannels(checkpoint, group: group))
+      for (index, group) in plan.groups.enumerated() {
+        decisions.channels.append(try part?.channels[index] ?? keptChannels(checkpoint, group: group))
       }
       if compact {
         for tensor in plan.pruned where part?.writes(checkpoint.shard(of: tensor)) ?? true {
@@ -119,7 +119,7 @@ extension CheckpointPruning {
   }
 
   /// The channels a group keeps, scored over all its members.
-  private func keptChannels(_ checkpoint: ShardedCheckpoint, group: ChannelPairing.Group) throws -> [Int] {
+  func keptChannels(_ checkpoint: ShardedCheckpoint, group: ChannelPairing.Group) throws -> [Int] {
     var scores = try ChannelScores(
       channels: group.channels, config: pruner.config, threadCount: pruner.threadCount)
     for (tensor, asProducer) in group.producers.map({ ($0, true) }) + [(group.consumer, false)] {

@@ -45,9 +45,6 @@ struct ShardedRun {
 
   /// Why the folder cannot be pruned shard by shard, or nil when it can.
   var unsplittableReason: String? {
-    if !plan.groups.isEmpty {
-      return "--pair scores channel groups whose members may lie in several shards"
-    }
     if command.report != nil { return "--report lists the tensors of every shard" }
     return nil
   }

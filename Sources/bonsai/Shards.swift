@@ -14,9 +14,13 @@ extension Bonsai {
         shard's tensors), so that every decision comes out the same, then reads only the \
         shard it is given. The folder assembled by `finish` is byte for byte the folder \
         `bonsai prune` writes. Order: plan; with --scope global, count every shard, cut, \
-        count again inside the bin the cut names, cut; prune every shard; finish.
+        count again inside the bin the cut names, cut; with --pair, channels for every \
+        group; prune every shard; finish.
         """,
-      subcommands: [ShardsPlan.self, ShardsCount.self, ShardsCut.self, ShardsPrune.self, ShardsFinish.self])
+      subcommands: [
+        ShardsPlan.self, ShardsCount.self, ShardsCut.self, ShardsChannels.self, ShardsPrune.self,
+        ShardsFinish.self,
+      ])
   }
 }
 

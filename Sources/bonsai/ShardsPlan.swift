@@ -8,16 +8,17 @@ extension Bonsai.Shards {
       commandName: "plan",
       abstract: "Check the options and paths of a run on many machines and print its plan as JSON.",
       discussion: """
-        Prints {"shards": [file names], "global": whether the shards' counts must be cut \
-        together first, "unsplittable": why the folder must be pruned by one task (--pair, \
-        --report) or null, "plan": the text bonsai prune prints}. Every usage \
-        error of bonsai prune (an option that fits no tensor, an existing OUTDIR) is \
-        reported here, before any shard is read.
+        Prints {"shards": [file names], "groups": the number of --pair channel groups, \
+        "global": whether the shards' counts must be cut together first, "unsplittable": \
+        why the folder must be pruned by one task (--report) or null, "plan": the text \
+        bonsai prune prints}. Every usage error of bonsai prune (an option that fits no \
+        tensor, an existing OUTDIR) is reported here, before any shard is read.
         """)
 
     /// What the driver needs to know.
     struct Output: Encodable {
       let shards: [String]
+      let groups: Int
       let global: Bool
       let unsplittable: String?
       let plan: String
@@ -30,7 +31,7 @@ extension Bonsai.Shards {
         let run = try ShardedRun(prune)
         if !run.command.dryRun { try run.folderPruning.checkPaths() }
         let output = Output(
-          shards: run.folder.checkpoint.shards.map(\.name),
+          shards: run.folder.checkpoint.shards.map(\.name), groups: run.plan.groups.count,
           global: run.job.pruner.config.scope == .global, unsplittable: run.unsplittableReason,
           plan: PruneOutput.plan(run.plan, folded: !run.command.verbose))
         try JSONOutput.print(output)

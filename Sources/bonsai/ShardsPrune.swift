@@ -11,7 +11,8 @@ extension Bonsai.Shards {
         Writes INTO/SHARD (atomically: a temporary file renamed into place, leftovers of \
         killed attempts removed first), byte for byte the shard bonsai prune writes into \
         OUTDIR. Reads this shard's tensors only; with --scope global it prunes them by the \
-        cut of cut.
+        cut from `bonsai shards cut`, and --pair groups keep the channels chosen by \
+        `bonsai shards channels`.
         """)
 
     @Option(help: "The shard to prune, by file name.")
@@ -19,6 +20,9 @@ extension Bonsai.Shards {
 
     @Option(help: "The global ranking's cut, from cut (needed with --scope global).")
     var cut: String?
+
+    @Option(help: "The channels a --pair group keeps, from channels (repeat for every group).")
+    var channels: [String] = []
 
     @Option(help: "The folder to write the pruned shard into (on the same file system as OUTDIR).")
     var into: String
@@ -39,13 +43,36 @@ extension Bonsai.Shards {
         }
         let shard = try run.shard(named: shard)
         run.job.part = ShardPart(
-          shard: shard.name, cut: try cut.map { path throws(CommandLineError) in
+          shard: shard.name,
+          cut: try cut.map { path throws(CommandLineError) in
             try ShardedRun.read(SplitCut.self, from: path)
-          })
+          },
+          channels: try keptChannels(run.plan))
         let destination = "\(into)/\(shard.name)"
         run.job.removeLeftovers(of: destination)
         _ = try run.job.stream(run.folder.checkpoint, plan: run.plan) { _ in destination }
       }
+    }
+
+    /// Per group of `plan`, the channels it keeps, read from `--channels`: one file for
+    /// every group, each the group planned.
+    private func keptChannels(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> [[Int]] {
+      var kept = [[Int]?](repeating: nil, count: plan.groups.count)
+      for path in channels {
+        let group = try ShardedRun.read(ShardPart.GroupChannels.self, from: path)
+        guard plan.groups.indices.contains(group.group),
+          plan.groups[group.group].consumer.name == group.consumer
+        else {
+          throw .failure("\(path): channels of a group that is not in the plan (\(group.consumer))")
+        }
+        kept[group.group] = group.kept
+      }
+      if let missing = kept.firstIndex(where: { $0 == nil }) {
+        throw .usage(
+          "--pair needs --channels FILE for every channel group: none for group \(missing) "
+            + "(\(plan.groups[missing].consumer.name))")
+      }
+      return kept.compactMap { $0 }
     }
   }
 }

@@ -42,6 +42,7 @@ struct ShardsCommandTests {
       ["--scope", "global", "--sparsity", "0"],
       ["--metric", "wanda", "--scope", "global"],
       ["--granularity", "rows", "--metric", "l2", "--include", "mlp", "--compact", "--sparsity", "0.25"],
+      ["--pair", FolderCommandTests.pair, "--granularity", "rows", "--compact", "--sparsity", "0.25"],
     ])
   func stepsGiveTheSameFolder(options: [String]) throws {
     let directory = try TemporaryDirectory()
@@ -62,7 +63,7 @@ struct ShardsCommandTests {
     let plan = try object(try bonsai(["shards", "plan"] + arguments))
     let shards = try #require(plan["shards"] as? [String])
     #expect(shards.count == 3)
-    var cut = [String]()
+    var decided = [String]()  // --cut and --channels for the pruning steps
     if plan["global"] as? Bool == true {
       var counted = [String]()
       var bin = [String]()
@@ -76,15 +77,21 @@ struct ShardsCommandTests {
         if let refine = step["refine"] as? Int {
           bin = ["--bin", "\(refine)"]
         } else {
-          cut = ["--cut", try #require(step["cut"] as? String)]
+          decided = ["--cut", try #require(step["cut"] as? String)]
           break
         }
       }
-      #expect(!cut.isEmpty)
+      #expect(!decided.isEmpty)
     }
+    for group in 0 ..< (try #require(plan["groups"] as? Int)) {
+      let path = directory.file("channels-\(group).json")
+      try bonsai(["shards", "channels", "--group", "\(group)", "-o", path] + arguments)
+      decided += ["--channels", path]
+    }
+    #expect(options.contains("--pair") == decided.contains("--channels"))
     try FileManager.default.createDirectory(atPath: directory.file("pruned"), withIntermediateDirectories: false)
     for shard in shards {
-      try bonsai(["shards", "prune", "--shard", shard, "--into", directory.file("pruned")] + cut + arguments)
+      try bonsai(["shards", "prune", "--shard", shard, "--into", directory.file("pruned")] + decided + arguments)
     }
     try bonsai(["shards", "finish", "--from", directory.file("pruned")] + arguments)
     let expected = try files(directory.file("expected"))
@@ -103,11 +110,12 @@ struct ShardsCommandTests {
     try fixture.writeFile(directory.file("one.safetensors"))
     let model = directory.file("model")
     let output = ["-o", directory.file("output")]
-    let plan = try object(try bonsai(["shards", "plan", model, "--pair", FolderCommandTests.pair] + output))
-    #expect((plan["unsplittable"] as? String)?.contains("--pair") == true)
+    let plan = try object(try bonsai(["shards", "plan", model, "--report", "r.json"] + output))
+    #expect((plan["unsplittable"] as? String)?.contains("--report") == true)
     let shard = "model-00001-of-00002.safetensors"
     for (arguments, message) in [
-      (["prune", "--shard", shard, "--into", "x", model, "--pair", FolderCommandTests.pair], "--pair"),
+      (["prune", "--shard", shard, "--into", "x", model, "--pair", FolderCommandTests.pair], "--channels"),
+      (["channels", "--group", "7", "-o", "x", model], "0 channel groups"),
       (["prune", "--shard", shard, "--into", "x", model, "--scope", "global"], "--cut"),
       (["prune", "--shard", "nothing.safetensors", "--into", "x", model], "no shard nothing.safetensors"),
       (["plan", directory.file("one.safetensors")], "is a file"),

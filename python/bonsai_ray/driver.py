@@ -2,7 +2,8 @@
 
 1. `bonsai shards plan` (one task) checks the options and paths as `bonsai prune` would and
    lists the shards.
-2. With `--scope global`: `bonsai shards count` on every shard (upper 16 bits of every
+2. With `--pair`: `bonsai shards channels` for every channel group (one task each, reading
+   that group's producers and consumer, wherever they lie). With `--scope global`: `bonsai shards count` on every shard (upper 16 bits of every
    ranking key), `bonsai shards cut` (the bin holding the k-th key), `count --bin` on every
    shard (the lower 16 bits inside that bin, per tensor), `cut` again: the threshold key and
    each tensor's share of the ties — exactly the cut `bonsai prune` makes on one machine.
@@ -13,7 +14,7 @@
 The work folder (`.OUTDIR.bonsai-ray-…`, next to OUTDIR, on the shared file system) holds
 the counts, the cut and the pruned shards; it is removed at the end whatever happens, so a
 failed run leaves nothing under OUTDIR and nothing beside it. A folder that cannot be
-pruned shard by shard (`--pair`, `--report`) is pruned by one task running
+pruned shard by shard (`--report`, which lists every tensor) is pruned by one task running
 `bonsai prune` itself.
 """
 from __future__ import annotations
@@ -124,17 +125,19 @@ class _Run:
             self.progress.close()
             return
         shards = plan["shards"]
-        steps = len(shards) + 1 + (2 * len(shards) + 2 if plan["global"] else 0)
+        groups = plan.get("groups", 0)
+        steps = len(shards) + 1 + groups + (2 * len(shards) + 2 if plan["global"] else 0)
         work = self.work_folder()
         try:
             self.progress = Progress(steps, self.options.quiet)
             into = os.path.join(work, "shards")
             os.mkdir(into)
-            cut = self.global_cut(shards, work) if plan["global"] else None
+            cut = ["--cut", self.global_cut(shards, work)] if plan["global"] else []
+            channels = self.channels(groups, work)
             self.wait([
                 (f"prune {shard}",
-                 ["shards", "prune", "--shard", shard, "--into", into,
-                  *(["--cut", cut] if cut else []), *self.options.prune_arguments])
+                 ["shards", "prune", "--shard", shard, "--into", into, *cut, *channels,
+                  *self.options.prune_arguments])
                 for shard in shards])
             self.wait([("finish", ["shards", "finish", "--from", into,
                                    *self.options.prune_arguments])])
@@ -169,6 +172,17 @@ class _Run:
                 return cut_path
             bin_option = ["--bin", str(answer["refine"])]
         raise StepFailed("bonsai-ray: the counts inside the refined bin did not pin the cut", 1)
+
+    def channels(self, groups: int, work: str) -> list[str]:
+        """Chooses the channels of every `--pair` group, one task per group (each reads its
+        group's members only), and returns the `--channels` options of the pruning tasks."""
+        paths = [os.path.join(work, f"channels-{group}.json") for group in range(groups)]
+        self.wait([
+            (f"channels of group {group}",
+             ["shards", "channels", "--group", str(group), "-o", path,
+              *self.options.prune_arguments])
+            for group, path in enumerate(paths)])
+        return [option for path in paths for option in ("--channels", path)]
 
     def work_folder(self) -> str:
         """Creates the work folder next to OUTDIR (on its file system, so that the shards
