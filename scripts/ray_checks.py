@@ -11,6 +11,7 @@ global cut falls among ties spread over several tensors — checks that
     scores depend on each tensor's place in the ranking), --pair groups whose members lie in
     different shards, and --report (one task) give
     OUTDIR byte for byte as `bonsai prune` writes it;
+  * a BF16 Llama saved by transformers in a dozen shards (when torch is there) too;
   * a worker killed in the middle of the pruning tasks is retried: the run succeeds, with
     the same bytes;
   * a missing shard, an unreachable `bonsai`, an existing OUTDIR fail with a clear message,
@@ -130,6 +131,36 @@ def check_same_bits(work, folder):
         subprocess.run(["rm", "-rf", expected, output], check=True)
 
 
+def check_llama(work):
+    """A BF16 Llama that transformers saved in many shards (skipped without torch)."""
+    try:
+        import torch
+        from transformers import LlamaConfig, LlamaForCausalLM
+    except ImportError as error:
+        print(f"ray_checks: no transformers Llama check ({error})")
+        return
+    torch.manual_seed(0)
+    config = LlamaConfig(hidden_size=128, intermediate_size=344, num_hidden_layers=4,
+                         num_attention_heads=4, num_key_value_heads=2, vocab_size=500)
+    folder = os.path.join(work, "llama")
+    LlamaForCausalLM(config).to(torch.bfloat16).save_pretrained(folder, max_shard_size="200KB")
+    shards = [name for name in os.listdir(folder) if name.endswith(".safetensors")]
+    pair = r"(.*)\.mlp\.(up|gate)_proj\.weight->$1.mlp.down_proj.weight"
+    for label, options in [
+        ("global", ["--scope", "global", "--sparsity", "0.5"]),
+        ("2:4", ["--granularity", "2:4"]),
+        ("paired MLP channels compacted", ["--pair", pair, "--granularity", "rows", "--compact",
+                                           "--include", "mlp", "--sparsity", "0.25"]),
+    ]:
+        expected = os.path.join(work, "expected")
+        output = os.path.join(work, "output")
+        run("prune", folder, "-o", expected, "--quiet", *options)
+        status, stderr = ray_prune(folder, "-o", output, "--quiet", *options)
+        check(status == 0 and same_folders(expected, output),
+              f"Llama in {len(shards)} BF16 shards, {label}: the same bytes ({stderr.strip()[-300:]})")
+        subprocess.run(["rm", "-rf", expected, output], check=True)
+
+
 def check_killed_worker(work, folder):
     marker = os.environ[tasks.KILL_ONCE_VARIABLE]
     open(marker, "w").close()
@@ -195,6 +226,7 @@ def main():
         print(f"ray_checks: local cluster up in {time.time() - started:.1f} s")
         try:
             check_same_bits(work, folder)
+            check_llama(work)
             check_killed_worker(work, folder)
             check_bad_input(work, folder)
         finally:
