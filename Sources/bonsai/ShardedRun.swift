@@ -28,7 +28,7 @@ struct ShardedRun {
     plan = try job.plan(folder.checkpoint)
   }
 
-  /// The folder's pruning, with paths checked, as `bonsai prune` runs it.
+  /// The folder's pruning into OUTDIR, as `bonsai prune` runs it.
   var folderPruning: FolderPruning {
     FolderPruning(
       job: job, folder: folder, output: command.output ?? "", replacing: command.replace,

@@ -38,7 +38,7 @@ extension Bonsai.Shards {
         let ranked = run.job.ranking(run.plan)
         let names = ranked.map(\.info.name)
         let coarse = try Self.merged(counts, highBin: nil)
-        if let missing = names.first(where: { coarse.tensors[$0] == nil }) {
+        if let missing = names.first(where: { !coarse.tensors.contains($0) }) {
           throw CommandLineError.failure("no counts for tensor \"\(missing)\": count every shard")
         }
         let fine = refined.isEmpty ? nil : try Self.merged(refined, highBin: Self.highBin(of: refined[0]))

@@ -76,13 +76,17 @@ import TestSupport
     }
   }
 
-  /// Counting the same tensor twice, or counts of another bin, does not merge.
-  @Test func mergeRefusesOverlapsAndOtherBins() {
-    let a = KeyHistogram(highBin: nil, tensors: ["a": [[1, 2]]], zeroKeys: 0)
+  /// Counts of other tensors add up; the same tensor twice, or another bin, does not merge.
+  @Test func mergeAddsCountsAndRefusesOverlaps() {
+    let a = KeyHistogram(highBin: nil, tensors: ["a"], bins: [[1, 2]], binsByTensor: [:], zeroKeys: 0)
+    let b = KeyHistogram(highBin: nil, tensors: ["b"], bins: [[1, 3], [4, 1]], binsByTensor: [:], zeroKeys: 2)
     var merged = a
     let again = merged.merge(a)
-    let otherBin = merged.merge(KeyHistogram(highBin: 3, tensors: ["b": [[1, 2]]], zeroKeys: 0))
+    let otherBin = merged.merge(KeyHistogram.empty(highBin: 3))
     #expect(!again && !otherBin && merged == a)
+    let other = merged.merge(b)
+    #expect(other)
+    #expect(merged.bins == [[1, 5], [4, 1]] && merged.tensors == ["a", "b"] && merged.zeroKeys == 2)
   }
 
   /// The kept flags of `values` pruned by `cut`.

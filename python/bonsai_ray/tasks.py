@@ -22,8 +22,10 @@ from dataclasses import dataclass
 # retries the task on another worker.
 KILL_ONCE_VARIABLE = "BONSAI_RAY_KILL_ONCE"
 
-# Linux's prctl option that sends a signal to a process when its parent dies.
+# Linux's prctl option that sends a signal to a process when its parent dies, and the C
+# function, looked up here rather than in the forked child (where only the call is made).
 _PR_SET_PDEATHSIG = 1
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,7 @@ class BonsaiCrashed(RuntimeError):
 def _die_with_worker() -> None:
     """Runs in the child before `exec`: kills `bonsai` when its worker dies, so that no
     orphan writes on while Ray retries the task elsewhere."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_worker_once(arguments: list[str]) -> None:

@@ -136,14 +136,16 @@ extension Pruner {
       indexByName: Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].name, $0) }))
   }
 
-  /// One pass over the keys, tensor by tensor, counting bins.
+  /// One pass over the keys, tensor by tensor, counting bins: over all of them, and with
+  /// `highBin` per tensor too.
   private static func count(_ keys: SegmentedKeys, names: [String], highBin: UInt32?) -> KeyHistogram {
     let blockSize = LowestKSelection.blockSize
-    var tensors = [String: [[Int]]]()
+    var totals = [Int](repeating: 0, count: 1 << 16)
+    var binsByTensor = [String: [[Int]]]()
     var zeroKeys = 0
     withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { block in
       for (segment, name) in names.enumerated() {
-        var bins = [Int](repeating: 0, count: 1 << 16)
+        var bins = [Int](repeating: 0, count: highBin == nil ? 0 : 1 << 16)
         let units = keys.starts[segment] ..< keys.starts[segment + 1]
         for start in stride(from: units.lowerBound, to: units.upperBound, by: blockSize) {
           let end = min(start + blockSize, units.upperBound)
@@ -152,15 +154,20 @@ extension Pruner {
             if let highBin {
               if key >> 16 == highBin { bins[Int(key & 0xFFFF)] += 1 }
             } else {
-              bins[Int(key >> 16)] += 1
+              totals[Int(key >> 16)] += 1
               zeroKeys &+= Int(BranchFree.equal(key, 0))
             }
           }
         }
         keys.finished(segment: segment)
-        tensors[name] = bins.indices.filter { bins[$0] != 0 }.map { [$0, bins[$0]] }
+        if highBin != nil {
+          for bin in bins.indices { totals[bin] += bins[bin] }
+          binsByTensor[name] = KeyHistogram.pairs(bins)
+        }
       }
     }
-    return KeyHistogram(highBin: highBin, tensors: tensors, zeroKeys: zeroKeys)
+    return KeyHistogram(
+      highBin: highBin, tensors: Set(names), bins: KeyHistogram.pairs(totals),
+      binsByTensor: binsByTensor, zeroKeys: zeroKeys)
   }
 }
