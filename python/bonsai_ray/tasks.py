@@ -16,16 +16,15 @@ import signal
 import socket
 import subprocess
 from dataclasses import dataclass
+from typing import Callable
 
 # Test hook: when this variable names a file, the first `bonsai shards prune` task to find
 # it removes it and kills its own worker process, as a machine dying mid-run would; Ray then
 # retries the task on another worker.
 KILL_ONCE_VARIABLE = "BONSAI_RAY_KILL_ONCE"
 
-# Linux's prctl option that sends a signal to a process when its parent dies, and the C
-# function, looked up here rather than in the forked child (where only the call is made).
+# Linux's prctl option that sends a signal to a process when its parent dies.
 _PR_SET_PDEATHSIG = 1
-_prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,12 @@ class BonsaiCrashed(RuntimeError):
     """`bonsai` was killed by a signal: worth running again (Ray retries it)."""
 
 
-def _die_with_worker() -> None:
-    """Runs in the child before `exec`: kills `bonsai` when its worker dies, so that no
-    orphan writes on while Ray retries the task elsewhere."""
-    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _dying_with_worker() -> Callable[[], None]:
+    """What the child runs before `exec`: asks Linux to kill `bonsai` when its worker dies,
+    so that no orphan writes on while Ray retries the task elsewhere. The C function is
+    looked up here, in the worker, not in the forked child."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_worker_once(arguments: list[str]) -> None:
@@ -69,7 +70,7 @@ def run_bonsai(bonsai: str, arguments: list[str], cwd: str) -> StepResult:
     host = socket.gethostname()
     try:
         process = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, preexec_fn=_die_with_worker)
+            command, cwd=cwd, capture_output=True, text=True, preexec_fn=_dying_with_worker())
     except FileNotFoundError:
         return StepResult(command, host, 127, "",
                           f"bonsai-ray: cannot run {bonsai} on {host}: no such executable "
