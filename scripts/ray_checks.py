@@ -16,7 +16,8 @@ global cut falls among ties spread over several tensors — checks that
     the same bytes;
   * a missing shard, an unreachable `bonsai`, an existing OUTDIR fail with a clear message,
     leaving nothing under OUTDIR and no work folder beside it;
-  * `python -m bonsai_ray`, starting its own local cluster, does the same as in-process runs.
+  * `python -m bonsai_ray`, joining a running cluster with --address or starting its own
+    local cluster, does the same as in-process runs.
 
 The Ray cluster of the in-process runs is started here (`ray.init(num_cpus=2)`: two worker
 processes) and shared by them.
@@ -198,18 +199,21 @@ def check_bad_input(work, folder):
     os.rmdir(output)
 
 
-def check_own_cluster(work, folder):
-    """The command as users run it: a new local cluster of its own."""
+def check_command(work, folder, cluster):
+    """The command as users run it, in a process of its own: joining the cluster at
+    `cluster`, or with None, starting a local cluster of its own."""
     expected = os.path.join(work, "expected")
     output = os.path.join(work, "output")
     run("prune", folder, "-o", expected, "--quiet", "--granularity", "2:4")
     environment = dict(os.environ, PYTHONPATH=os.path.join(os.path.dirname(__file__), "..", "python"))
     environment.pop(tasks.KILL_ONCE_VARIABLE)
+    where = ["--address", cluster] if cluster else ["--num-cpus", "2"]
     result = subprocess.run(
         [sys.executable, "-m", "bonsai_ray", "prune", folder, "-o", output, "--granularity", "2:4",
-         "--num-cpus", "2", "--bonsai", BONSAI], capture_output=True, text=True, env=environment)
+         "--bonsai", BONSAI, *where], capture_output=True, text=True, env=environment)
     check(result.returncode == 0 and same_folders(expected, output),
-          f"python -m bonsai_ray on its own local cluster ({result.stderr.strip()[-300:]})")
+          f"python -m bonsai_ray {' '.join(where)}: the same bytes ({result.stderr.strip()[-300:]})")
+    subprocess.run(["rm", "-rf", expected, output], check=True)
 
 
 def main():
@@ -229,9 +233,10 @@ def main():
             check_llama(work)
             check_killed_worker(work, folder)
             check_bad_input(work, folder)
+            check_command(work, folder, ray.get_runtime_context().gcs_address)
         finally:
             ray.shutdown()
-        check_own_cluster(work, folder)
+        check_command(work, folder, None)
         print(f"ray_checks: {time.time() - started:.1f} s in all")
     finish("ray_checks")
 
