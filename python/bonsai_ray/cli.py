@@ -25,19 +25,21 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     command = commands.add_parser(
         "prune", allow_abbrev=False,
+        usage=("bonsai-ray prune DIR -o OUTDIR [options of bonsai prune] [--address ADDR] "
+               "[--bonsai PATH] [--num-cpus N] [--max-retries N] [--dry-run] [--quiet]"),
         help="prune DIR into OUTDIR: bonsai prune's options, run shard by shard on Ray",
         description=(
             "Prune the model folder DIR into OUTDIR on a Ray cluster. Every option not listed "
             "here is an option of `bonsai prune` and passed to it as it is (see bonsai prune "
             "--help). DIR, OUTDIR and every file the options name must be on a file system "
             "every worker reaches under the same path."))
-    command.add_argument("-o", "--output", help="the pruned folder (created whole at the end)")
-    command.add_argument("--address", help="join the Ray cluster at this address (default: start "
+    command.add_argument("-o", "--output", metavar="OUTDIR", help="the pruned folder (created whole at the end)")
+    command.add_argument("--address", metavar="ADDR", help="join the Ray cluster at this address (default: start "
                          "a local one)")
-    command.add_argument("--bonsai", default="bonsai",
+    command.add_argument("--bonsai", default="bonsai", metavar="PATH",
                          help="the bonsai executable on the workers (default: bonsai on PATH)")
-    command.add_argument("--num-cpus", type=int, help="CPUs of the local cluster (default: all)")
-    command.add_argument("--max-retries", type=int, default=3,
+    command.add_argument("--num-cpus", type=int, metavar="N", help="CPUs of the local cluster (default: all)")
+    command.add_argument("--max-retries", type=int, default=3, metavar="N",
                          help="how often Ray retries a task whose worker died (default 3)")
     command.add_argument("--dry-run", action="store_true",
                          help="only print which tensors would be pruned")
