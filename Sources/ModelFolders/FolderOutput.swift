@@ -92,6 +92,15 @@ public final class FolderOutput {
     try FolderCalls.write(bytes, to: path(of: name), sync: syncsToDisk)
   }
 
+  /// Moves the file at `path`, written elsewhere on the same file system (by another process,
+  /// say), into the folder as `name`, without copying it.
+  ///
+  /// - Throws: ``ModelFolderError/io(path:action:errno:)`` when there is no such file, or
+  ///   it is on another file system.
+  public func move(_ path: String, as name: String) throws(ModelFolderError) {
+    try FolderCalls.renameNoReplace(path, to: self.path(of: name))
+  }
+
   /// Copies the entry `name` of `folder` (a file, or a folder with everything in it,
   /// following symbolic links) into the folder under the same name, byte for byte, except
   /// the paths (relative to `folder`) in `skipped`.

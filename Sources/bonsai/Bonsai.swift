@@ -14,7 +14,7 @@ struct Bonsai: ParsableCommand {
       the lower index is pruned first.
       """,
     version: version,
-    subcommands: [Prune.self, Report.self, Demo.self]
+    subcommands: [Prune.self, Report.self, Demo.self, Shards.self]
   )
 
   /// Runs the command line. Unlike ArgumentParser's default, a usage error is one line on

@@ -41,19 +41,23 @@ extension CheckpointPruning {
     var decisions = Decisions()
     do {
       if pruner.config.scope == .global {
-        let ranked = plan.pruned.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        for tensor in ranked {
-          decisions.rankedInputs[tensor.name] =
-            try scoreInputs.input(for: tensor, threads: pruner.threadCount)
+        let ranked = ranking(plan).filter { part?.writes(checkpoint.shard(of: $0.info)) ?? true }
+        decisions.rankedInputs = try rankingInputs(ranked.map(\.info))
+        decisions.globalCut = try withRanked(
+          checkpoint, ranked.map(\.info), inputs: decisions.rankedInputs
+        ) { tensors throws in
+          if let cut = part?.cut {
+            try pruner.globalCut(tensors, firstUnits: ranked.map(\.firstUnit), following: cut)
+          } else {
+            try pruner.globalCut(tensors)
+          }
         }
-        decisions.globalCut = try globalCut(
-          checkpoint, tensors: ranked, inputs: decisions.rankedInputs)
       }
-      for group in plan.groups {
-        decisions.channels.append(try keptChannels(checkpoint, group: group))
+      for (index, group) in plan.groups.enumerated() {
+        decisions.channels.append(try part?.channels[index] ?? keptChannels(checkpoint, group: group))
       }
       if compact {
-        for tensor in plan.pruned {
+        for tensor in plan.pruned where part?.writes(checkpoint.shard(of: tensor)) ?? true {
           try checkpoint.checkNotTruncated(tensor)
           let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
           checkpoint.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
@@ -77,11 +81,32 @@ extension CheckpointPruning {
     return decisions
   }
 
-  /// One ranking over the weights of `tensors`, in the order given, read where they lie in
-  /// the mapped shards.
-  private func globalCut(
-    _ checkpoint: ShardedCheckpoint, tensors: [TensorInfo], inputs: [String: ScoreInput]
-  ) throws -> GlobalCut {
+  /// The tensors of a global ranking in ranking order — name order (UTF-8 byte order),
+  /// whatever the shard or file order — each with its first element's place in the ranking.
+  func ranking(_ plan: Plan) -> [(info: TensorInfo, firstUnit: Int)] {
+    let ranked = plan.pruned.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+    var firstUnit = 0
+    return ranked.map { tensor in
+      defer { firstUnit += tensor.elementCount }
+      return (tensor, firstUnit)
+    }
+  }
+
+  /// The score input of each of `tensors`, by name.
+  func rankingInputs(_ tensors: [TensorInfo]) throws(CommandLineError) -> [String: ScoreInput] {
+    var inputs = [String: ScoreInput]()
+    for tensor in tensors {
+      inputs[tensor.name] = try scoreInputs.input(for: tensor, threads: pruner.threadCount)
+    }
+    return inputs
+  }
+
+  /// Calls `body` with `tensors` as ranked tensors, in the order given, read where they lie
+  /// in the mapped shards.
+  func withRanked<R>(
+    _ checkpoint: ShardedCheckpoint, _ tensors: [TensorInfo], inputs: [String: ScoreInput],
+    _ body: ([RankedTensor]) throws -> R
+  ) throws -> R {
     for tensor in tensors { try checkpoint.checkNotTruncated(tensor) }
     return try checkpoint.withBytes(of: tensors) { views throws in
       var ranked = [RankedTensor]()
@@ -91,12 +116,12 @@ extension CheckpointPruning {
             checkpoint.release(tensor)
           })
       }
-      return try pruner.globalCut(ranked)
+      return try body(ranked)
     }
   }
 
   /// The channels a group keeps, scored over all its members.
-  private func keptChannels(_ checkpoint: ShardedCheckpoint, group: ChannelPairing.Group) throws -> [Int] {
+  func keptChannels(_ checkpoint: ShardedCheckpoint, group: ChannelPairing.Group) throws -> [Int] {
     var scores = try ChannelScores(
       channels: group.channels, config: pruner.config, threadCount: pruner.threadCount)
     for (tensor, asProducer) in group.producers.map({ ($0, true) }) + [(group.consumer, false)] {

@@ -30,6 +30,8 @@ struct CheckpointPruning {
   var pictures: TensorPictures?
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
+  /// When many machines prune the folder, the one shard this run writes (see `ShardPart`).
+  var part: ShardPart?
 
   /// What happens to one tensor.
   enum Action: Equatable {
@@ -185,7 +187,7 @@ struct CheckpointPruning {
     progress.shardCount = checkpoint.shards.count
     var outcomes = [TensorOutcome]()
     var bytesDone = 0
-    for (shardIndex, shard) in checkpoint.shards.enumerated() {
+    for (shardIndex, shard) in checkpoint.shards.enumerated() where part?.writes(shard) ?? true {
       let entries = plan.entries.filter { checkpoint.shard(of: $0.info).name == shard.name }
       let file = try destination(shard)
       let writer: SafeTensorsWriter

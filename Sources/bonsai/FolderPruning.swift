@@ -96,12 +96,32 @@ struct FolderPruning {
       checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
     do {
       try AtomicCommit.commit(shards)
+    } catch {
+      target.abandon()
+      throw .failure("\(error)")
+    }
+    // Bit counts are whole bytes: the writer checked each tensor's.
+    try complete(
+      target,
+      totalSize: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 },
+      totalParameters: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) },
+      sizeChanges: sizeChanges)
+    return Outcome(tensors: tensors, sizeChanges: sizeChanges, folder: target)
+  }
+
+  /// Completes `target`, which holds the pruned shards: writes the index with the new sizes
+  /// (bytes and elements of every tensor written) and copies every other file and
+  /// sub-folder (`config.json` with the sizes that changed); the folder is then ready to be
+  /// renamed into place. On failure it is abandoned.
+  func complete(
+    _ target: FolderOutput, totalSize: Int, totalParameters: Int,
+    sizeChanges: [ModelConfig.SizeChange]
+  ) throws(CommandLineError) {
+    do {
       if let index = folder.index {
-        // Bit counts are whole bytes: the writer checked each tensor's.
-        let bytes = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 }
-        let parameters = tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) }
         try target.write(
-          try index.updated(totalSize: bytes, totalParameters: parameters), as: index.fileName)
+          try index.updated(totalSize: totalSize, totalParameters: totalParameters),
+          as: index.fileName)
       }
       for entry in folder.otherEntries {
         if entry == ModelFolder.configName, let config = folder.config, !sizeChanges.isEmpty {
@@ -114,12 +134,11 @@ struct FolderPruning {
       target.abandon()
       throw .failure("\(error)")
     }
-    return Outcome(tensors: tensors, sizeChanges: sizeChanges, folder: target)
   }
 
   /// The changes to `config.json`'s sizes that the output shapes make; uneven ones are a
   /// usage error unless allowed, and then leave the config as it is.
-  private func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
+  func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
     -> [ModelConfig.SizeChange]
   {
     guard let config = folder.config else { return [] }

@@ -88,15 +88,7 @@ extension Bonsai {
       try reportingErrors {
         try files.check()
         let source = try CheckpointInput.open(input)
-        var job = CheckpointPruning(
-          input: input,
-          pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
-          selection: try TensorSelection(include: include, exclude: exclude),
-          progressStyle: ProgressDisplay.style(quiet: quiet))
-        job.scoreInputs = try ScoreInputFiles(
-          gradients: gradients, activations: activations, metric: pruning.metric)
-        job.pairing = try ChannelPairing(pair)
-        job.compact = compact
+        var job = try pruningJob()
         let folderJob = source.folder.map { folder in
           FolderPruning(
             job: job, folder: folder, output: output ?? "", replacing: replace,
@@ -198,6 +190,13 @@ enum JSONOutput {
     var data = try encoded(value)
     data.append(UInt8(ascii: "\n"))
     try ReportFile.write(data, to: file)
+  }
+
+  /// Writes `value` to `path` on its own: staged beside it, renamed into place whole.
+  static func write<T: Encodable>(_ value: T, to path: String) throws(CommandLineError) {
+    let outputs = OutputSet(syncsToDisk: true)
+    try write(value, to: try outputs.stage(path))
+    try outputs.commit()
   }
 }
 

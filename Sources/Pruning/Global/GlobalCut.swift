@@ -69,16 +69,8 @@ extension Pruner {
         name: "the \(tensors.count) ranked tensors", minNonzero: config.minNonzero, count: total)
     }
     let zerosFirst = config.iterative != nil
-    let keys = SegmentedKeys(
-      segments: tensors.indices.map { index in
-        tensors[index].keys(
-          scoring: ElementScoring(
-            config.metric, input: tensors[index].input,
-            columns: tensors[index].matrixShape.columns, firstStep: firstUnits[index]),
-          zerosFirst: zerosFirst)
-      },
-      releases: tensors.map(\.release))
-    let reveals = ElementScoring(config.metric, input: nil, columns: 1).revealsNonFiniteWeights
+    let keys = rankingKeys(tensors, firstUnits: firstUnits, zerosFirst: zerosFirst)
+    let reveals = keysRevealNonFiniteWeights
     if !reveals { try checkFinite(tensors) }
     let alreadyPruned = zerosFirst ? KeyCount.zeros(in: keys) : 0
     let k = config.prunedUnitCount(units: total, unitSize: 1, alreadyPruned: alreadyPruned)
@@ -136,8 +128,31 @@ extension Pruner {
     }
   }
 
+  /// The keys of `tensors` as consecutive segments of one ranking, each tensor's scored from
+  /// its first place in the ranking, `firstUnits[i]`; each tensor's pages are handed back
+  /// once a pass has moved past it.
+  func rankingKeys(_ tensors: [RankedTensor], firstUnits: [Int], zerosFirst: Bool)
+    -> SegmentedKeys
+  {
+    SegmentedKeys(
+      segments: tensors.indices.map { index in
+        tensors[index].keys(
+          scoring: ElementScoring(
+            config.metric, input: tensors[index].input,
+            columns: tensors[index].matrixShape.columns, firstStep: firstUnits[index]),
+          zerosFirst: zerosFirst)
+      },
+      releases: tensors.map(\.release))
+  }
+
+  /// Whether the metric's keys of a NaN or ±Inf weight are themselves non-finite, so that
+  /// counting non-finite keys finds such weights (else they are looked for separately).
+  var keysRevealNonFiniteWeights: Bool {
+    ElementScoring(config.metric, input: nil, columns: 1).revealsNonFiniteWeights
+  }
+
   /// Throws for the first tensor holding NaN or ±Inf weights, read as |w| keys.
-  private func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
+  func checkFinite(_ tensors: [RankedTensor]) throws(PruningError) {
     for tensor in tensors {
       let keys = tensor.keys(
         scoring: ElementScoring(kind: .magnitude(squared: false)), zerosFirst: false)

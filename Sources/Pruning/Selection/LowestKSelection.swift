@@ -285,7 +285,7 @@ enum LowestKSelection {
   }
 
   /// The bin that holds the element of rank `rank` and how many elements lie in lower bins.
-  private static func bin(containing rank: Int, in counts: [Int]) -> (UInt32, Int) {
+  static func bin(containing rank: Int, in counts: [Int]) -> (UInt32, Int) {
     var below = 0
     for (bin, count) in counts.enumerated() {
       if rank < below + count { return (UInt32(bin), below) }
@@ -295,7 +295,7 @@ enum LowestKSelection {
   }
 
   /// Per chunk, how many keys equal `threshold`.
-  private static func countEqual<Source: KeySource>(
+  static func countEqual<Source: KeySource>(
     _ source: Source, to threshold: UInt32, layout: ChunkLayout, threads: Int
   ) -> [Int] {
     var counts = [Int](repeating: 0, count: layout.chunkCount)

@@ -1,0 +1,64 @@
+import ArgumentParser
+import ModelFolders
+import SafeTensors
+
+extension Bonsai.Shards {
+  /// `bonsai shards finish`: the pruned shards assembled into the output folder.
+  struct ShardsFinish: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "finish",
+      abstract: "Move the pruned shards into OUTDIR with the index and every other file.",
+      discussion: """
+        Builds OUTDIR as bonsai prune does — in a temporary folder next to it, renamed \
+        into place when complete (--replace swaps an existing one) — from the shards in \
+        FROM (moved, not copied: FROM must be on OUTDIR's file system), the index with the \
+        new total size, config.json with the sizes --compact changed (refused, as by bonsai \
+        prune, when layers would differ), and every other file copied byte for byte.
+        """)
+
+    @Option(help: "The folder holding every pruned shard, from prune.")
+    var from: String
+
+    @OptionGroup var prune: PruneArguments
+
+    func run() throws {
+      try reportingErrors {
+        let run = try ShardedRun(prune)
+        let pruning = run.folderPruning
+        try pruning.checkPaths()
+        var written = [(shard: String, file: SafeTensorsFile)]()
+        for shard in run.folder.checkpoint.shards {
+          written.append((shard.name, try CheckpointFile.open("\(from)/\(shard.name)")))
+        }
+        let tensors = written.flatMap(\.file.tensors)
+        let inputs = run.folder.checkpoint.tensors
+        guard tensors.map(\.name) == inputs.map(\.name) else {
+          throw CommandLineError.failure(
+            "the shards in \(from) do not hold the tensors of \(run.folder.path) in its order")
+        }
+        // Compaction's new sizes, checked as bonsai prune checks them before writing.
+        let sizeChanges = try pruning.checkSizes(
+          zip(inputs, tensors).map { input, tensor in
+            ModelConfig.Reshaping(name: input.name, before: input.shape, after: tensor.shape)
+          })
+        let target: FolderOutput
+        do {
+          target = try FolderOutput(
+            destination: pruning.output, replacing: run.command.replace,
+            syncsToDisk: !run.command.noSync)
+          for (shard, _) in written { try target.move("\(from)/\(shard)", as: shard) }
+        } catch {
+          throw CommandLineError.failure("\(error)")
+        }
+        try pruning.complete(
+          target, totalSize: tensors.reduce(0) { $0 + $1.byteCount },
+          totalParameters: tensors.reduce(0) { $0 + $1.elementCount }, sizeChanges: sizeChanges)
+        do {
+          try target.commit()
+        } catch {
+          throw CommandLineError.failure("\(error)")
+        }
+      }
+    }
+  }
+}
