@@ -11,15 +11,15 @@ extension BLAS {
     fileprivate var cblas: CBLAS_TRANSPOSE { self == .plain ? CblasNoTrans : CblasTrans }
   }
 
-  /// `C ← C − A·B` in single precision: `cblas_sgemm`, row-major.
-  static func subtractProduct(
-    _ a: MatrixView<Float>, _ b: MatrixView<Float>, from c: MatrixView<Float>
+  /// `C ← C + A·B` in single precision: `cblas_sgemm`, row-major.
+  static func addProduct(
+    _ a: MatrixView<Float>, _ b: MatrixView<Float>, to c: MatrixView<Float>
   ) {
     precondition(a.rows == c.rows && b.columns == c.columns && a.columns == b.rows, "shapes")
     guard !c.isEmpty && a.columns > 0 else { return }
     cblas_sgemm(
       CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(c.rows), Int32(c.columns),
-      Int32(a.columns), -1, a.base, Int32(a.stride), b.base, Int32(b.stride), 1, c.base,
+      Int32(a.columns), 1, a.base, Int32(a.stride), b.base, Int32(b.stride), 1, c.base,
       Int32(c.stride))
   }
 

@@ -33,6 +33,12 @@ struct MatrixView<Scalar> {
       start: start + rows.lowerBound * stride + columns.lowerBound)
   }
 
+  /// The element at (`row`, `column`).
+  subscript(row: Int, column: Int) -> Scalar {
+    get { buffer[start + row * stride + column] }
+    nonmutating set { buffer[start + row * stride + column] = newValue }
+  }
+
   /// Whether the view holds no element (BLAS calls on it are skipped).
   var isEmpty: Bool { rows == 0 || columns == 0 }
 

@@ -1,13 +1,13 @@
-// Cholesky factorisation and triangular inversion in double precision, split over Bonsai's
-// threads in fixed tiles: OpenBLAS runs single-threaded inside Bonsai, and the LAPACK
-// routines of an n = 11008 Hessian are most of SparseGPT's cost (≈ 2n³/3 flops here).
+// Cholesky factorisation in double precision, split over Bonsai's threads in fixed tiles:
+// OpenBLAS runs single-threaded inside Bonsai, and the factor of an n = 11008 Hessian is
+// a large part of SparseGPT's cost (n³/3 flops).
 //
 // Right-looking blocked Cholesky (Golub & Van Loan, Matrix Computations, §4.2.9): factor a
 // diagonal tile (`dpotrf_`), solve the panel below it (`dtrsm`), update the trailing lower
 // triangle (`dgemm`), tile by tile. Every tile is computed by the same calls whatever the
 // thread count, so the factor is bit-identical for any number of threads.
 
-/// Tiled, multi-threaded Cholesky factor and triangular inverse of row-major matrices.
+/// Tiled, multi-threaded Cholesky factor of row-major matrices.
 enum ParallelCholesky {
   /// Rows and columns per tile.
   static let tile = 256
@@ -45,35 +45,5 @@ enum ParallelCholesky {
       }
     }
     return nil
-  }
-
-  /// Calls `write(row, column, value)` for every element on or below the diagonal of `L⁻¹`,
-  /// `l` being the lower factor left by `factor`: column tiles of `L·X = I` are solved
-  /// (`dtrsm`) independently, on several threads at once.
-  ///
-  /// - Complexity: n³/3 flops; extra memory n × `tile` doubles per thread.
-  static func inverse(
-    of l: MatrixView<Double>, threads: Int,
-    write: (_ row: Int, _ column: Int, _ value: Double) -> Void
-  ) {
-    let n = l.rows
-    let columnTiles = tiles(0 ..< n)
-    Parallel.forEachWorker(tasks: columnTiles.count, threads: threads) { _, owned in
-      let scratch = UnsafeMutableBufferPointer<Double>.allocate(capacity: n * tile)
-      defer { scratch.deallocate() }
-      for index in owned {
-        let columns = columnTiles[index]
-        let (first, width) = (columns.lowerBound, columns.count)
-        let x = MatrixView(scratch, rows: n - first, columns: width)
-        scratch.update(repeating: 0)
-        for column in 0 ..< width { scratch[column * width + column] = 1 }
-        BLAS.solveLower(l.block(rows: first ..< n, columns: first ..< n), .plain, x)
-        for row in 0 ..< n - first {
-          for column in 0 ..< min(row + 1, width) {
-            write(first + row, first + column, scratch[row * width + column])
-          }
-        }
-      }
-    }
   }
 }

@@ -4,13 +4,15 @@
 // possible, min ‖W·X − Ŵ·X‖², given only the Hessian H = X·Xᵀ [in, in].
 //
 // Columns are processed left to right in blocks. At the start of a block the mask is chosen
-// by the OBS saliency w² / [H⁻¹]ᵢᵢ², read on the weights as earlier blocks left them,
-// [H⁻¹]ᵢᵢ being U_ii of the upper Cholesky factor of the inverse (`InverseHessianFactor`).
-// Within the block, each pruned weight's error e = w / U_ii is spread over the row's later
-// columns of the block (w_j −= e·U_ij); the block's errors then update all later columns at
-// once, W[:, after] −= E·U[block, after], one GEMM. Rows are independent: they are split in
-// fixed bands over Bonsai's threads (the selection across rows of an unstructured block
-// aside), so the result is bit-identical for any thread count.
+// by the OBS saliency w² / [H⁻¹]ᵢᵢ² (U_ii of the upper Cholesky factor U of the inverse),
+// read on the weights as earlier blocks left them. Within the block, each pruned weight's
+// error e = w / U_ii is spread over the row's later columns of the block (w_j −= e·U_ij);
+// then one GEMM carries the block's changes to all later columns. Bonsai never forms U:
+// the updates run through the Cholesky factor R of H itself and the inverse of R's
+// diagonal block (see `HessianFactor` and `RowSweep`), which saves the inverse (n³/3 flops).
+// Rows are independent: they are split in fixed bands over Bonsai's threads (the selection
+// across the rows of an unstructured block aside), so the result is bit-identical for any
+// thread count.
 //
 // Exact counts: see `BlockQuota` (unstructured, per tensor or per row); N:M groups prune
 // M − N weights each, chosen when the sweep reaches the group, as the paper does.
@@ -19,7 +21,7 @@
 /// the kept weights are updated to make up for the pruned ones.
 ///
 /// ```swift
-/// let factor = try InverseHessianFactor(hessian: h.span, size: 512, name: "fc1.weight")
+/// let factor = try HessianFactor(hessian: h.span, size: 512, name: "fc1.weight")
 /// let sparseGPT = SparseGPT(try SparseGPTConfig(sparsity: 0.5))
 /// let mask = try sparseGPT.prune(&fc1, factor: factor)   // kept weights changed too
 /// ```
@@ -42,20 +44,20 @@ public struct SparseGPT: Sendable, Hashable {
   }
 
   /// The factor of `hessian` with this configuration's dampening and threads: see
-  /// `InverseHessianFactor.init(hessian:size:name:dampening:threadCount:)`.
+  /// `HessianFactor.init(hessian:size:name:dampening:threadCount:)`.
   public func factor(hessian: Span<Double>, size: Int, name: String)
-    throws(SparseGPTError) -> InverseHessianFactor
+    throws(SparseGPTError) -> HessianFactor
   {
-    try InverseHessianFactor(
+    try HessianFactor(
       hessian: hessian, size: size, name: name, dampening: config.dampening,
       threadCount: threadCount)
   }
 
   /// The factor of a single-precision `hessian`; see the double-precision `factor`.
   public func factor(hessian: Span<Float>, size: Int, name: String)
-    throws(SparseGPTError) -> InverseHessianFactor
+    throws(SparseGPTError) -> HessianFactor
   {
-    try InverseHessianFactor(
+    try HessianFactor(
       hessian: hessian, size: size, name: name, dampening: config.dampening,
       threadCount: threadCount)
   }
@@ -70,10 +72,11 @@ public struct SparseGPT: Sendable, Hashable {
   /// - Throws: `SparseGPTError.pruning` for an empty tensor, a tensor that is not a matrix,
   ///   non-finite weights, a row not divisible by the N:M group or `minNonzero` above the
   ///   count; `.hessianShape` when the factor's size is not the column count.
-  /// - Complexity: ≈ rows·n² flops (the GEMM updates) plus rows·n·blockSize for the updates
-  ///   inside the blocks; extra memory O(rows × blockSize).
+  /// - Complexity: ≈ rows·n² flops (the GEMM updates) plus ≈ rows·n·blockSize for the
+  ///   updates inside the blocks; extra memory one Float accumulator per weight (rows·n)
+  ///   and O(rows × blockSize).
   @discardableResult
-  public func prune(_ tensor: inout WeightTensor, factor: InverseHessianFactor)
+  public func prune(_ tensor: inout WeightTensor, factor: HessianFactor)
     throws(SparseGPTError) -> PruningMask
   {
     let (name, shape) = (tensor.name, tensor.shape)
@@ -86,7 +89,7 @@ public struct SparseGPT: Sendable, Hashable {
   @discardableResult
   public func prune(
     _ weights: inout MutableSpan<Float>, shape: [Int], name: String,
-    factor: InverseHessianFactor
+    factor: HessianFactor
   ) throws(SparseGPTError) -> PruningMask {
     let (rows, columns) = try check(weights.count, shape: shape, name: name, factor: factor)
     return try weights.withUnsafeMutableBufferPointer { values throws(SparseGPTError) in
@@ -102,7 +105,7 @@ public struct SparseGPT: Sendable, Hashable {
 
   /// The matrix dimensions of a tensor, after checking it can be pruned with `factor`.
   private func check(
-    _ count: Int, shape: [Int], name: String, factor: InverseHessianFactor
+    _ count: Int, shape: [Int], name: String, factor: HessianFactor
   ) throws(SparseGPTError) -> (rows: Int, columns: Int) {
     let selection = config.selection
     guard WeightTensor.elementCount(of: shape) == count else {
@@ -129,10 +132,10 @@ public struct SparseGPT: Sendable, Hashable {
   // MARK: - The algorithm
 
   /// Runs Algorithm 1 on the checked, finite weights `w`.
-  private func run(_ w: MatrixView<Float>, factor: InverseHessianFactor) -> PruningMask {
+  private func run(_ w: MatrixView<Float>, factor: HessianFactor) -> PruningMask {
     let (rows, n) = (w.rows, w.columns)
     for input in factor.deadInputs {
-      for row in 0 ..< rows { w.buffer[row * n + input] = 0 }
+      for row in 0 ..< rows { w[row, input] = 0 }
     }
     let selection = config.selection
     let quota: BlockQuota
@@ -147,36 +150,58 @@ public struct SparseGPT: Sendable, Hashable {
     }
     var mask = PruningMask(count: rows * n, allKept: true)
     let blockSize = min(config.blockSize, n)
-    let errors = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * blockSize)
-    defer { errors.deallocate() }
+    let scratch = UnsafeMutableBufferPointer<Float>.allocate(
+      capacity: 2 * rows * blockSize + blockSize * blockSize)
+    defer { scratch.deallocate() }
+    let sums = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * n)
+    defer { sums.deallocate() }
+    sums.initialize(repeating: 0)
+    let s = MatrixView(sums, rows: rows, columns: n)
+    let bands = ParallelCholesky.tiles(0 ..< rows, size: Self.bandRows)
     factor.upper.withUnsafeBufferPointer { upper in
-      // Read only: sgemm's B operand and the in-block updates.
-      let u = MatrixView(UnsafeMutableBufferPointer(mutating: upper), rows: n, columns: n)
+      // Read only: sgemm's B operand.
+      let r = MatrixView(UnsafeMutableBufferPointer(mutating: upper), rows: n, columns: n)
       mask.words.withUnsafeMutableBufferPointer { kept in
         for block in ParallelCholesky.tiles(0 ..< n, size: blockSize) {
-          let e = MatrixView(errors, rows: rows, columns: block.count)
+          let width = block.count
+          let current = MatrixView(scratch, rows: rows, columns: width)
+          let changes = MatrixView(scratch, rows: rows, columns: width, start: rows * width)
+          let inverseBlock = MatrixView(
+            scratch, rows: width, columns: width, start: 2 * rows * width)
+          factor.inverseOfDiagonalBlock(block, into: inverseBlock)
+          Parallel.forEach(tasks: bands.count, threads: threadCount) { band in
+            let rows = bands[band]
+            for row in rows {
+              for offset in 0 ..< width { current[row, offset] = w[row, block.lowerBound + offset] }
+            }
+            BLAS.addProduct(
+              s.block(rows: rows, columns: block), inverseBlock,
+              to: current.block(rows: rows, columns: 0 ..< width))
+          }
           let blockMask = selection.scope == .tensor && selection.granularity == .unstructured
-            ? tensorBlockMask(w, u, block, pruning: quota.quota(block)) : nil
-          let bands = ParallelCholesky.tiles(0 ..< rows, size: Self.bandRows)
+            ? tensorBlockMask(current, inverseBlock, pruning: quota.quota(block)) : nil
           Parallel.forEachWorker(tasks: bands.count, threads: threadCount) { _, owned in
-            withRowSweep(w, u, block, errors: e, kept: kept) { sweep in
+            withScratch(width) { scores, keys, chosen in
+              let sweep = RowSweep(
+                w: w, block: block, inverseBlock: inverseBlock, current: current,
+                changes: changes, kept: kept, scores: scores, keys: keys, chosen: chosen)
               for band in owned {
                 for row in bands[band] {
                   switch (blockMask, selection.granularity) {
                   case (let blockMask?, _):
-                    sweep.choose(row: row) { blockMask[row * block.count + $0] }
+                    sweep.choose(row: row) { blockMask[row * width + $0] }
                     sweep.sweep(row: row, pattern: nil)
                   case (nil, .semiStructured(let keep, let group)):
                     sweep.sweep(row: row, pattern: (keep, group))
                   default:
-                    sweep.choose(row: row, among: 0 ..< block.count, count: quota.quota(block))
+                    sweep.choose(row: row, among: 0 ..< width, count: quota.quota(block))
                     sweep.sweep(row: row, pattern: nil)
                   }
                 }
-                BLAS.subtractProduct(
-                  e.block(rows: bands[band], columns: 0 ..< block.count),
-                  u.block(rows: block, columns: block.upperBound ..< n),
-                  from: w.block(rows: bands[band], columns: block.upperBound ..< n))
+                BLAS.addProduct(
+                  changes.block(rows: bands[band], columns: 0 ..< width),
+                  r.block(rows: block, columns: block.upperBound ..< n),
+                  to: s.block(rows: bands[band], columns: block.upperBound ..< n))
               }
             }
           }
@@ -186,39 +211,38 @@ public struct SparseGPT: Sendable, Hashable {
     return mask
   }
 
-  /// Calls `body` with a sweep of block `block` over its own scratch.
-  private func withRowSweep(
-    _ w: MatrixView<Float>, _ u: MatrixView<Float>, _ block: Range<Int>,
-    errors: MatrixView<Float>, kept: UnsafeMutableBufferPointer<UInt64>,
-    _ body: (RowSweep) -> Void
+  /// Calls `body` with a worker's scratch for a block of `width` columns: saliencies,
+  /// selection keys and chosen flags.
+  private func withScratch(
+    _ width: Int,
+    _ body: (
+      UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<UInt64>,
+      UnsafeMutableBufferPointer<Bool>
+    ) -> Void
   ) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: block.count) { scores in
-      withUnsafeTemporaryAllocation(of: UInt64.self, capacity: block.count) { keys in
-        withUnsafeTemporaryAllocation(of: Bool.self, capacity: block.count) { chosen in
-          body(
-            RowSweep(
-              w: w, u: u, block: block, errors: errors, kept: kept, scores: scores, keys: keys,
-              chosen: chosen))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: width) { scores in
+      withUnsafeTemporaryAllocation(of: UInt64.self, capacity: width) { keys in
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: width) { chosen in
+          body(scores, keys, chosen)
         }
       }
     }
   }
 
-  /// The kept mask of block `block` of all rows (row-major, rows × block width): the
-  /// `count` lowest saliencies w² / U_ii² of the block, ties to the lower index.
+  /// The kept mask of a block of all rows (row-major, rows × width) from its `current`
+  /// weights: the `count` lowest saliencies, ties to the lower index.
   private func tensorBlockMask(
-    _ w: MatrixView<Float>, _ u: MatrixView<Float>, _ block: Range<Int>, pruning count: Int
+    _ current: MatrixView<Float>, _ inverseBlock: MatrixView<Float>, pruning count: Int
   ) -> PruningMask {
-    let width = block.count
-    var scores = [Float](repeating: 0, count: w.rows * width)
+    let width = current.columns
+    var scores = [Float](repeating: 0, count: current.rows * width)
     scores.withUnsafeMutableBufferPointer { scores in
-      let bands = ParallelCholesky.tiles(0 ..< w.rows, size: Self.bandRows)
+      let bands = ParallelCholesky.tiles(0 ..< current.rows, size: Self.bandRows)
       Parallel.forEach(tasks: bands.count, threads: threadCount) { band in
         for row in bands[band] {
-          for column in block {
-            let d = u.buffer[column * u.stride + column]
-            let x = w.buffer[row * w.stride + column]
-            scores[row * width + column - block.lowerBound] = x * x / (d * d)
+          for offset in 0 ..< width {
+            scores[row * width + offset] = RowSweep.saliency(
+              current[row, offset], inverseBlock[offset, offset])
           }
         }
       }

@@ -1,34 +1,37 @@
-// The one matrix SparseGPT's updates read: the upper Cholesky factor U of the dampened
-// inverse Hessian, (H + λI)⁻¹ = UᵀU (Frantar & Alistarh, "SparseGPT: Massive Language
-// Models Can Be Accurately Pruned in One-Shot", ICML 2023, §3.2 and Algorithm 1).
+// The one matrix SparseGPT's updates read, from the Hessian H of the layer's inputs
+// (Frantar & Alistarh, "SparseGPT: Massive Language Models Can Be Accurately Pruned in
+// One-Shot", ICML 2023, §3.2 and Algorithm 1).
 //
-// The published code takes three LAPACK steps (Cholesky of H, inverse from it, Cholesky of
-// the inverse: ≈ 4n³/3 flops, in single precision). Bonsai takes two, in double precision:
-// with J the order-reversing permutation, chol(J·H·J) = L gives H = R·Rᵀ for the upper
-// R = J·L·J, so H⁻¹ = R⁻ᵀR⁻¹ and U = R⁻¹ = J·L⁻¹·J — one Cholesky and one triangular
-// inverse (≈ 2n³/3 flops). Double precision because a dampened Hessian of real layers has
-// condition numbers up to ~100·n: single precision would lose most digits of U's small
-// entries. U is rounded to Float once, at the end, for the GEMM updates.
+// The paper's updates read rows of U, the upper Cholesky factor of the dampened inverse,
+// (H + λI)⁻¹ = UᵀU; the published code computes it in three LAPACK steps (Cholesky of H,
+// inverse, Cholesky of the inverse: ≈ 4n³/3 flops). With J the order-reversing
+// permutation, chol(J·H·J) = L gives H = R·Rᵀ for the upper R = J·L·J, and U = R⁻¹. Bonsai
+// keeps R itself — one Cholesky, n³/3 flops — and `SparseGPT` runs the same updates through
+// R (W − W_pruned = E·U means E = (W − W_pruned)·R; see `RowSweep`), so no inverse is
+// ever formed. The factor is computed in double precision: a dampened Hessian of a real
+// layer has condition numbers up to ~100·n, and single precision would lose most digits of
+// its small pivots. R is rounded to Float once, at the end, for the GEMM updates.
 
-/// The upper Cholesky factor U of SparseGPT's dampened inverse Hessian, (H + λI)⁻¹ = UᵀU,
-/// with the inputs that are dead (zero diagonal, never active on calibration data).
+/// The Cholesky factor SparseGPT's updates read: the upper R with H + λI = R·Rᵀ (so that
+/// R⁻¹ is the upper Cholesky factor of the dampened inverse Hessian), and the inputs that
+/// are dead (zero diagonal, never active on calibration data).
 ///
 /// Weights that read the same input (the q, k and v projections; gate and up) share one
 /// factor: compute it once and prune each with it.
-public struct InverseHessianFactor: Sendable {
+public struct HessianFactor: Sendable {
   /// The number of inputs n: the Hessian is n × n.
   public let size: Int
   /// The inputs whose Hessian diagonal is zero, ascending: their weights are zeroed.
   public let deadInputs: [Int]
   /// λ, the value added to the diagonal.
   public let dampingValue: Double
-  /// U, row-major n × n, zero below the diagonal.
+  /// R, row-major n × n, zero below the diagonal.
   let upper: [Float]
 
   /// Factors the Hessian `hessian`, row-major `size × size` and symmetric (its upper
   /// triangle is read), as SparseGPT does: a dead input (H_ii = 0) gets H_ii = 1; then
-  /// λ = `dampening` × mean(diag H) is added to the diagonal; then U is computed in double
-  /// precision. The scale of H does not matter (U scales, the pruning does not change).
+  /// λ = `dampening` × mean(diag H) is added to the diagonal; then R is computed in double
+  /// precision. The scale of H does not matter (R scales, the pruning does not change).
   ///
   /// - Parameters:
   ///   - hessian: Σ x·xᵀ over calibration inputs x (any positive scale), F32 or F64.
@@ -39,8 +42,8 @@ public struct InverseHessianFactor: Sendable {
   /// - Throws: `SparseGPTError.hessianShape` (not n × n), `.nonFiniteHessian`,
   ///   `.invalidDampening`, `.hessianNotPositiveSemidefinite` (a negative diagonal entry,
   ///   or a Cholesky pivot that dampening does not make positive).
-  /// - Complexity: ≈ 2n³/3 flops in double precision; memory 8n² bytes while factoring,
-  ///   4n² bytes held.
+  /// - Complexity: n³/3 flops in double precision; memory 8n² bytes while factoring, 4n²
+  ///   bytes held.
   public init(
     hessian: Span<Double>, size: Int, name: String, dampening: Double = 0.01,
     threadCount: Int? = nil
@@ -74,14 +77,44 @@ public struct InverseHessianFactor: Sendable {
     }
     var upper = [Float](repeating: 0, count: n * n)
     upper.withUnsafeMutableBufferPointer { upper in
-      ParallelCholesky.inverse(of: a, threads: threads) { row, column, value in
-        upper[(n - 1 - row) * n + (n - 1 - column)] = Float(value)
+      let rowTiles = ParallelCholesky.tiles(0 ..< n)
+      Parallel.forEach(tasks: rowTiles.count, threads: threads) { tile in
+        for row in rowTiles[tile] {
+          let reversed = (n - 1 - row) * n + (n - 1)
+          for column in row ..< n { upper[row * n + column] = Float(working[reversed - column]) }
+        }
       }
     }
     self.size = n
     self.deadInputs = dead
     self.dampingValue = lambda
     self.upper = upper
+  }
+
+  /// Writes U_bb = R_bb⁻¹, the inverse of R's diagonal block `block` (which is U's own
+  /// diagonal block), into `inverse` (width × width, zeros below the diagonal), by back
+  /// substitution in double precision.
+  ///
+  /// - Complexity: width³/6 flops.
+  func inverseOfDiagonalBlock(_ block: Range<Int>, into inverse: MatrixView<Float>) {
+    let width = block.count
+    precondition(inverse.rows == width && inverse.columns == width, "block shape")
+    func r(_ row: Int, _ column: Int) -> Double {
+      Double(upper[(block.lowerBound + row) * size + block.lowerBound + column])
+    }
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { x in
+      for column in 0 ..< width {
+        x[column] = 1 / r(column, column)
+        for row in stride(from: column - 1, through: 0, by: -1) {
+          var sum = 0.0
+          for k in row + 1 ... column { sum += r(row, k) * x[k] }
+          x[row] = -sum / r(row, row)
+        }
+        for row in 0 ..< width {
+          inverse[row, column] = row <= column ? Float(x[row]) : 0
+        }
+      }
+    }
   }
 
   /// Writes J·(H + λI)·J into `working` (element (i, j) is H's (n−1−i, n−1−j), read from
