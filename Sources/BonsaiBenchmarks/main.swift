@@ -26,7 +26,7 @@ func matrix(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
 }
 
 /// The median of `repeats` timings of `body`, in milliseconds, each after `prepare`.
-func median(_ prepare: () -> Void, _ body: () throws -> Void) rethrows -> Double {
+func median(_ prepare: () -> Void, repeats: Int = repeats, _ body: () throws -> Void) rethrows -> Double {
   var times = [Double]()
   for _ in 0 ..< repeats {
     prepare()
@@ -89,4 +89,6 @@ for shape in shapes {
       try emit(name, shape, threads: threads, try median({}) { _ = try pruner.importanceScores(of: tensor) })
     }
   }
+  try benchmarkSparseGPT(
+    weights: Array(pristine), work: work, shape: shape, threadCounts: Set(threadCounts).sorted())
 }
