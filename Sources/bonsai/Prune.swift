@@ -32,8 +32,10 @@ extension Bonsai {
     @Option(help: "Gradients for --metric taylor: a safetensors file with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
     var gradients: String?
 
-    @Option(help: "Activations for --metric wanda: a safetensors file holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
+    @Option(help: "Activations for --metric wanda: a safetensors file holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in]. With --metric sparsegpt, calibration inputs [samples, in] from which each Hessian is computed.")
     var activations: String?
+
+    @OptionGroup var reconstruction: ReconstructionOptions
 
     @Flag(help: "Remove pruned rows or columns instead of zeroing them: the tensors shrink, and the report lists the kept indices. Needs --granularity rows or columns, or --pair.")
     var compact = false
@@ -68,8 +70,24 @@ extension Bonsai {
           pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
           selection: try TensorSelection(include: include, exclude: exclude),
           progressStyle: ProgressDisplay.style(quiet: quiet))
+        let sparseGPT = pruning.metric == .sparsegpt
+        try reconstruction.validate(metric: pruning.metric, activations: activations)
         job.scoreInputs = try ScoreInputFiles(
-          gradients: gradients, activations: activations, metric: pruning.metric)
+          gradients: gradients, activations: sparseGPT ? nil : activations, metric: pruning.metric)
+        job.hessians = try (reconstruction.hessians ?? (sparseGPT ? activations : nil)).map {
+          path throws(CommandLineError) in
+          try HessianSource(path: path, fromActivations: reconstruction.hessians == nil)
+        }
+        if sparseGPT, let hessians = job.hessians {
+          let config = try SparseGPTPruning.config(
+            pruning, blockSize: reconstruction.blockSize ?? 128,
+            dampening: reconstruction.dampening ?? 0.01)
+          job.sparseGPT = SparseGPTPruning(
+            sparseGPT: SparseGPT(config, threadCount: pruning.threads), hessians: hessians)
+          if compact || !pair.isEmpty {
+            throw CommandLineError.usage("--metric sparsegpt updates weights: it cannot be combined with \(compact ? "--compact" : "--pair")")
+          }
+        }
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
         job.syncsToDisk = !noSync
@@ -80,10 +98,11 @@ extension Bonsai {
         let outcomes = try job.run(file, plan: plan)
         if !quiet { Terminal.standardOutput.write(PruneOutput.table(outcomes)) }
         if let report {
-          let config = PruneReport.Config(
+          var config = PruneReport.Config(
             method: job.method, library: job.pruner.config, gradients: gradients,
             activations: activations, compact: compact, pairs: pair, include: include,
             exclude: exclude, input: input, output: output)
+          config.describe(job.sparseGPT, hessians: reconstruction.hessians)
           try JSONOutput.write(PruneReport(outcomes: outcomes, config: config), to: report)
         }
       }
@@ -148,6 +167,7 @@ enum PruneOutput {
 
   /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary.
   static func table(_ outcomes: [CheckpointPruning.TensorOutcome]) -> String {
+    let measured = outcomes.contains { $0.relativeOutputError != nil }
     let rows = outcomes.map { outcome -> [String] in
       let total = outcome.info.elementCount
       let before = total == 0 ? 0 : Double(total - outcome.nonzeroBefore) / Double(total)
@@ -156,19 +176,24 @@ enum PruneOutput {
         outcome.outputShape == outcome.info.shape
         ? "\(outcome.info.shape)" : "\(outcome.info.shape) → \(outcome.outputShape)"
       let pattern = outcome.pattern.map { $0.satisfied ? " (\($0.keep):\($0.of) holds)" : " (\($0.keep):\($0.of) BROKEN)" } ?? ""
+      let error = outcome.relativeOutputError.map { ["\(Percent($0))"] } ?? [""]
       return [
         outcome.info.name, shape, outcome.info.dtype.rawValue,
         "\(Percent(before)) → \(Percent(after))" + (outcome.skipReason == nil ? "" : " (copied)")
           + pattern,
-      ]
+      ] + (measured ? error : [])
     }
     let total = outcomes.reduce(0) { $0 + $1.info.elementCount }
     let nonzero = outcomes.reduce(0) { $0 + $1.nonzeroAfter }
     let sparsity = total == 0 ? 0 : Double(total - nonzero) / Double(total)
     let pruned = outcomes.filter { $0.skipReason == nil }.count
-    return TextTable.render(header: ["tensor", "shape", "dtype", "sparsity"], rows: rows)
+    let header = ["tensor", "shape", "dtype", "sparsity"] + (measured ? ["output error"] : [])
+    let updated = outcomes.contains(where: \.keptWeightsUpdated)
+    return TextTable.render(header: header, rows: rows)
       + "pruned \(pruned) of \(outcomes.count) tensors; \(nonzero) of \(total) weights nonzero, "
       + "overall sparsity \(Percent(sparsity))\n"
+      + (updated ? "kept weights were updated (SparseGPT) to preserve each layer's output\n" : "")
+      + (measured ? "output error: sqrt(tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)) with the given Hessians\n" : "")
   }
 }
 
