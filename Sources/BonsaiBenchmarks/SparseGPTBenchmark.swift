@@ -7,7 +7,8 @@ import Foundation
 import Pruning
 
 /// Times SparseGPT on `pristine` [shape], pruned in `work`, with the Hessian of `samples` calibration inputs,
-/// and writes both for the reference. SparseGPT runs take seconds: at most 3 repeats.
+/// and writes both for the reference. SparseGPT runs take seconds: at most 3 repeats, and
+/// one beyond 4096 inputs.
 func benchmarkSparseGPT(
   weights pristine: [Float], work weights: UnsafeMutableBufferPointer<Float>, shape: [Int],
   threadCounts: [Int]
@@ -28,14 +29,15 @@ func benchmarkSparseGPT(
   try write(pristine, to: "bench-results/sparsegpt_\(rows)x\(n)_weights.f32")
   try write(hessian.map(Float.init), to: "bench-results/sparsegpt_\(rows)x\(n)_hessian.f32")
   let restore = { _ = weights.update(fromContentsOf: pristine) }
+  let runs = n > 4096 ? 1 : min(repeats, 3)
   for threads in threadCounts {
     let factoring = SparseGPT(try SparseGPTConfig(sparsity: 0.5), threadCount: threads)
-    try emit("sparsegpt_factor", shape, threads: threads, try median({}, repeats: min(repeats, 3)) {
+    try emit("sparsegpt_factor", shape, threads: threads, try median({}, repeats: runs) {
       _ = try factoring.factor(hessian: hessian.span, size: n, name: "factor")
     })
     for (name, config) in cases where only.isEmpty || name.contains(only) {
       let sparseGPT = SparseGPT(config, threadCount: threads)
-      try emit(name, shape, threads: threads, try median(restore, repeats: min(repeats, 3)) {
+      try emit(name, shape, threads: threads, try median(restore, repeats: runs) {
         let factor = try sparseGPT.factor(hessian: hessian.span, size: n, name: name)
         var span = weights.mutableSpan
         try sparseGPT.prune(&span, shape: shape, name: name, factor: factor)
