@@ -15,7 +15,6 @@ Checks, through the built `bonsai` binary, that
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -23,25 +22,11 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file, load_file
 
-BONSAI = sys.argv[1]
-failures = []
-passes = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_checks import Checks  # noqa: E402
 
-
-def check(condition, what):
-    global passes
-    if condition:
-        passes += 1
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}", file=sys.stderr)
-
-
-def run(*args):
-    result = subprocess.run([BONSAI, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"bonsai {' '.join(args)} failed ({result.returncode}): {result.stderr}")
-    return result.stdout
+checks = Checks(sys.argv[1])
+check, run = checks.check, checks.run
 
 
 def expected_mask(scores, k):
@@ -218,5 +203,4 @@ with tempfile.TemporaryDirectory() as folder:
         check(np.array_equal(compacted[name].view(np.uint8), tensors[name][kept].view(np.uint8)),
               f"compact/{name}: the kept rows, bit for bit")
 
-print(f"interop: {passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish("interop")

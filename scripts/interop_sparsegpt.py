@@ -15,7 +15,6 @@ Checks that
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -23,26 +22,11 @@ import numpy as np
 from safetensors.numpy import save_file, load_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_checks import Checks  # noqa: E402
 from sparsegpt_reference import sparsegpt, relative_output_error  # noqa: E402
 
-BONSAI = sys.argv[1]
-failures = []
-passes = 0
-
-
-def check(condition, what):
-    global passes
-    if condition:
-        passes += 1
-    else:
-        failures.append(what)
-        print(f"FAIL: {what}", file=sys.stderr)
-
-
-def run(*args):
-    result = subprocess.run([BONSAI, *args], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"bonsai {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+checks = Checks(sys.argv[1])
+check, run = checks.check, checks.run
 
 
 def calibration(rng, samples, n, correlated):
@@ -147,5 +131,4 @@ with tempfile.TemporaryDirectory() as folder:
                       f"{wanda[name]['relative_output_error']:.4f} < magnitude "
                       f"{magnitude[name]['relative_output_error']:.4f}")
 
-print(f"interop (SparseGPT): {passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish("interop (SparseGPT)")
