@@ -32,12 +32,12 @@ func benchmarkSparseGPT(
   let runs = n > 4096 ? 1 : min(repeats, 3)
   for threads in threadCounts {
     let factoring = SparseGPT(try SparseGPTConfig(sparsity: 0.5), threadCount: threads)
-    try emit("sparsegpt_factor", shape, threads: threads, try median({}, repeats: runs) {
+    try emit("sparsegpt_factor", shape, threads: threads, repeats: runs, try median({}, repeats: runs) {
       _ = try factoring.factor(hessian: hessian.span, size: n, name: "factor")
     })
     for (name, config) in cases where only.isEmpty || name.contains(only) {
       let sparseGPT = SparseGPT(config, threadCount: threads)
-      try emit(name, shape, threads: threads, try median(restore, repeats: runs) {
+      try emit(name, shape, threads: threads, repeats: runs, try median(restore, repeats: runs) {
         let factor = try sparseGPT.factor(hessian: hessian.span, size: n, name: name)
         var span = weights.mutableSpan
         try sparseGPT.prune(&span, shape: shape, name: name, factor: factor)

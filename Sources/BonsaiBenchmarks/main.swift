@@ -37,7 +37,7 @@ func median(_ prepare: () -> Void, repeats: Int = repeats, _ body: () throws -> 
   return times[times.count / 2]
 }
 
-func emit(_ name: String, _ shape: [Int], threads: Int, _ milliseconds: @autoclosure () throws -> Double) rethrows {
+func emit(_ name: String, _ shape: [Int], threads: Int, repeats: Int = repeats, _ milliseconds: @autoclosure () throws -> Double) rethrows {
   guard only.isEmpty || name.contains(only) else { return }
   let milliseconds = try milliseconds()
   print(#"{"case": "\#(name)", "shape": \#(shape), "threads": \#(threads), "median_ms": \#(milliseconds), "repeats": \#(repeats)}"#)
