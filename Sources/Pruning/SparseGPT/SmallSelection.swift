@@ -1,7 +1,7 @@
 /// Picks the lowest scores of a few units (a row of a block, an N:M group).
 enum SmallSelection {
-  /// Calls `prune(i)` for the `count` lowest of `scores`, ties to the lower index, in
-  /// ascending index-of-rank order. `keys` is scratch of at least `scores.count` elements.
+  /// Calls `prune(i)` for each of the `count` lowest of `scores`, lowest first, ties to the
+  /// lower index. `keys` is scratch of at least `scores.count` elements.
   static func lowest(
     _ count: Int, of scores: UnsafeBufferPointer<Float>, keys: UnsafeMutableBufferPointer<UInt64>,
     prune: (Int) -> Void
