@@ -70,24 +70,11 @@ extension Bonsai {
           pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
           selection: try TensorSelection(include: include, exclude: exclude),
           progressStyle: ProgressDisplay.style(quiet: quiet))
-        let sparseGPT = pruning.metric == .sparsegpt
-        try reconstruction.validate(metric: pruning.metric, activations: activations)
+        try reconstruction.configure(
+          &job, pruning: pruning, activations: activations, compact: compact, pairs: pair)
         job.scoreInputs = try ScoreInputFiles(
-          gradients: gradients, activations: sparseGPT ? nil : activations, metric: pruning.metric)
-        job.hessians = try (reconstruction.hessians ?? (sparseGPT ? activations : nil)).map {
-          path throws(CommandLineError) in
-          try HessianSource(path: path, fromActivations: reconstruction.hessians == nil)
-        }
-        if sparseGPT, let hessians = job.hessians {
-          let config = try SparseGPTPruning.config(
-            pruning, blockSize: reconstruction.blockSize ?? 128,
-            dampening: reconstruction.dampening ?? 0.01)
-          job.sparseGPT = SparseGPTPruning(
-            sparseGPT: SparseGPT(config, threadCount: pruning.threads), hessians: hessians)
-          if compact || !pair.isEmpty {
-            throw CommandLineError.usage("--metric sparsegpt updates weights: it cannot be combined with \(compact ? "--compact" : "--pair")")
-          }
-        }
+          gradients: gradients, activations: job.sparseGPT == nil ? activations : nil,
+          metric: pruning.metric)
         job.pairing = try ChannelPairing(pair)
         job.compact = compact
         job.syncsToDisk = !noSync

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pruning
 
 /// The options of SparseGPT and of the relative output error: `--hessians`, `--block-size`,
 /// `--dampening`.
@@ -12,15 +13,30 @@ struct ReconstructionOptions: ParsableArguments {
   @Option(help: "SparseGPT's dampening: this fraction of the mean Hessian diagonal is added to it (default 0.01).")
   var dampening: Double?
 
-  /// Checks that SparseGPT's own options come with `--metric sparsegpt`.
-  func validate(metric: MetricOption, activations: String?) throws(CommandLineError) {
-    if metric != .sparsegpt {
+  /// Sets `job` up for these options: the Hessians (for SparseGPT and the output error) and,
+  /// with `--metric sparsegpt`, SparseGPT itself. Usage errors name the option.
+  func configure(
+    _ job: inout CheckpointPruning, pruning: PruningOptions, activations: String?,
+    compact: Bool, pairs: [String]
+  ) throws(CommandLineError) {
+    let sparseGPT = pruning.metric == .sparsegpt
+    if !sparseGPT {
       if blockSize != nil { throw .usage("--block-size is used by --metric sparsegpt only") }
       if dampening != nil { throw .usage("--dampening is used by --metric sparsegpt only") }
     } else if hessians == nil && activations == nil {
       throw .usage("--metric sparsegpt needs --hessians FILE (or --activations FILE of calibration inputs [samples, in]): the Hessian of every pruned weight's inputs")
     } else if hessians != nil && activations != nil {
       throw .usage("--metric sparsegpt takes --hessians or --activations, not both")
+    } else if compact || !pairs.isEmpty {
+      throw .usage("--metric sparsegpt updates weights: it cannot be combined with \(compact ? "--compact" : "--pair")")
     }
+    guard let path = hessians ?? (sparseGPT ? activations : nil) else { return }
+    let source = try HessianSource(path: path, fromActivations: hessians == nil)
+    job.hessians = source
+    guard sparseGPT else { return }
+    let config = try SparseGPTPruning.config(
+      pruning, blockSize: blockSize ?? 128, dampening: dampening ?? 0.01)
+    job.sparseGPT = SparseGPTPruning(
+      sparseGPT: SparseGPT(config, threadCount: pruning.threads), hessians: source)
   }
 }
