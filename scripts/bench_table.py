@@ -35,7 +35,7 @@ for r in swift:
         "bonsai_1_thread_ms": round(single, 2) if single else None,
         "numpy_ms": round(reference, 2) if reference else None,
         "speedup_vs_numpy": round(reference / r["median_ms"], 2) if reference else None,
-        "vs_copy": round(r["median_ms"] / copy[shape], 2),
+        "vs_copy": round(r["median_ms"] / copy[shape], 2) if shape in copy else None,
     })
 
 machine = f"{cpu()}, {subprocess.check_output(['nproc']).decode().strip()} cores"
