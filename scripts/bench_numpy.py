@@ -5,6 +5,7 @@ Prints one JSON object per case, like the Swift benchmark: each timed repeat pru
 copy of the matrix in place (restoring it is not timed); "copy" times np.copyto once.
 """
 import json
+import os
 import sys
 import time
 
@@ -75,3 +76,24 @@ for shape in [(4096, 4096), (4096, 11008)]:
     emit("rows_l2", shape, median(restore, structured(1, True)))
     emit("columns_l1", shape, median(restore, structured(0, False)))
     emit("columns_l2", shape, median(restore, structured(0, True)))
+
+# SparseGPT: the published algorithm in numpy (scripts/sparsegpt_reference.py) on the weights
+# and Hessian the Swift benchmark wrote, from the Hessian to the pruned weights. One repeat:
+# a run takes tens of seconds to minutes.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sparsegpt_reference import sparsegpt, relative_output_error  # noqa: E402
+
+for rows, n in [(4096, 4096), (4096, 11008)]:
+    stem = f"bench-results/sparsegpt_{rows}x{n}"
+    if not os.path.exists(stem + "_hessian.f32"):
+        continue
+    W = np.fromfile(stem + "_weights.f32", dtype=np.float32).reshape(rows, n)
+    H = np.fromfile(stem + "_hessian.f32", dtype=np.float32).reshape(n, n)
+    for name, prune_n, prune_m in [("sparsegpt_unstructured", 0, 0), ("sparsegpt_2_4", 2, 4)]:
+        start = time.perf_counter()
+        pruned = sparsegpt(W, H, sparsity=0.5, prune_n=prune_n, prune_m=prune_m)
+        ms = (time.perf_counter() - start) * 1e3
+        print(json.dumps({"case": name, "shape": [rows, n], "threads": 0, "median_ms": ms,
+                          "repeats": 1}), flush=True)
+        print(f"{name} {[rows, n]} numpy: relative output error "
+              f"{relative_output_error(W, pruned, H)}", file=sys.stderr)

@@ -35,7 +35,7 @@ for r in swift:
         "bonsai_1_thread_ms": round(single, 2) if single else None,
         "numpy_ms": round(reference, 2) if reference else None,
         "speedup_vs_numpy": round(reference / r["median_ms"], 2) if reference else None,
-        "vs_copy": round(r["median_ms"] / copy[shape], 2),
+        "vs_copy": round(r["median_ms"] / copy[shape], 2) if shape in copy else None,
     })
 
 machine = f"{cpu()}, {subprocess.check_output(['nproc']).decode().strip()} cores"
@@ -47,7 +47,7 @@ for row in rows:
     shape = "×".join(map(str, row["shape"]))
     numpy_ms = "" if row["numpy_ms"] is None else row["numpy_ms"]
     speedup = "" if row["speedup_vs_numpy"] is None else f'{row["speedup_vs_numpy"]}×'
-    print(f'| {row["case"]} | {shape} | {row["bonsai_ms"]} | {row["bonsai_1_thread_ms"]} | {numpy_ms} | {speedup} | {row["vs_copy"]} |')
+    print(f'| {row["case"]} | {shape} | {row["bonsai_ms"]} | {row["bonsai_1_thread_ms"]} | {numpy_ms} | {speedup} | {row["vs_copy"] or ""} |')
 for shape, ms in copy.items():
     print(f'| copy | {"×".join(map(str, shape))} | {round(ms, 2)} | | {round(numpy.get(("copy", shape), 0), 2)} | | 1 |')
 json.dump({"machine": machine, "rows": rows, "copy_ms": {"×".join(map(str, k)): v for k, v in copy.items()}},

@@ -26,7 +26,7 @@ func matrix(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
 }
 
 /// The median of `repeats` timings of `body`, in milliseconds, each after `prepare`.
-func median(_ prepare: () -> Void, _ body: () throws -> Void) rethrows -> Double {
+func median(_ prepare: () -> Void, repeats: Int = repeats, _ body: () throws -> Void) rethrows -> Double {
   var times = [Double]()
   for _ in 0 ..< repeats {
     prepare()
@@ -37,7 +37,7 @@ func median(_ prepare: () -> Void, _ body: () throws -> Void) rethrows -> Double
   return times[times.count / 2]
 }
 
-func emit(_ name: String, _ shape: [Int], threads: Int, _ milliseconds: @autoclosure () throws -> Double) rethrows {
+func emit(_ name: String, _ shape: [Int], threads: Int, repeats: Int = repeats, _ milliseconds: @autoclosure () throws -> Double) rethrows {
   guard only.isEmpty || name.contains(only) else { return }
   let milliseconds = try milliseconds()
   print(#"{"case": "\#(name)", "shape": \#(shape), "threads": \#(threads), "median_ms": \#(milliseconds), "repeats": \#(repeats)}"#)
@@ -89,4 +89,6 @@ for shape in shapes {
       try emit(name, shape, threads: threads, try median({}) { _ = try pruner.importanceScores(of: tensor) })
     }
   }
+  try benchmarkSparseGPT(
+    weights: Array(pristine), work: work, shape: shape, threadCounts: Set(threadCounts).sorted())
 }

@@ -2,7 +2,7 @@ import Pruning
 
 /// Calls `body` with the elements stored in `bytes`: in place when they are aligned for
 /// `Scalar`, else from an aligned copy (for files whose writers did not align their data).
-func withAlignedElements<Scalar: PrunableScalar, Result>(
+func withAlignedElements<Scalar: BitwiseCopyable, Result>(
   _ bytes: UnsafeRawBufferPointer, as: Scalar.Type, _ body: (Span<Scalar>) -> Result
 ) -> Result {
   if let base = bytes.baseAddress, Int(bitPattern: base) % MemoryLayout<Scalar>.alignment != 0 {

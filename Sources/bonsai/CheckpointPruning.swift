@@ -28,6 +28,10 @@ struct CheckpointPruning {
   var compact = false
   /// Where pictures of the pruned tensors go, for an HTML report; nil draws none.
   var pictures: TensorPictures?
+  /// SparseGPT, which prunes the selected tensors instead of the pruner's metric.
+  var sparseGPT: SparseGPTPruning?
+  /// The Hessians of the pruned weights, for their relative output error.
+  var hessians: HessianSource?
   /// How progress is shown on stderr.
   let progressStyle: ProgressDisplay.Style
   /// When many machines prune the folder, the one shard this run writes (see `ShardPart`).
@@ -69,6 +73,10 @@ struct CheckpointPruning {
     let scoreSource: String?
     /// For an N:M pattern, the pattern and whether the written tensor satisfies it.
     let pattern: PruneReport.Pattern?
+    /// Whether the kept weights were updated (SparseGPT) rather than left as they were.
+    var keptWeightsUpdated = false
+    /// sqrt(tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)), when Hessians were given.
+    var relativeOutputError: Double?
 
     /// Why it was not pruned, or nil when it was.
     var skipReason: String? {
@@ -124,6 +132,7 @@ struct CheckpointPruning {
             + "--granularity \(method); use rows or columns, or --exclude it")
       }
       try scoreInputs.check(tensor)
+      try hessians?.check(tensor)
     }
     if config.scope == .global {
       if case .taylor = config.metric {
@@ -254,6 +263,8 @@ struct CheckpointPruning {
       checkpoint.withBytes(of: tensor) { written.copyMemory(from: $0) }
       if let kept {
         kept.zeroOthers(written, shape: tensor.shape, dtype: tensor.dtype)
+      } else if let sparseGPT {
+        try sparseGPT.prune(written, tensor: tensor)
       } else {
         do {
           try PrunableBuffer.prune(
@@ -281,23 +292,46 @@ struct CheckpointPruning {
         pictures.add(tensor, shape: shape, before: $0, after: UnsafeRawBufferPointer(written))
       }
     }
+    let error =
+      action == .prune && shape == tensor.shape
+      ? try outputError(tensor, checkpoint: checkpoint, written: UnsafeRawBufferPointer(written))
+      : nil
     try writer.append(UnsafeRawBufferPointer(written))
     return TensorOutcome(
       info: tensor, action: action, outputShape: shape, nonzeroBefore: before,
       nonzeroAfter: after, kept: kept,
-      scoreSource: scoreInputs.source(of: pruner.config.metric) + (action == .prune ? "" : " (channel group)"),
-      pattern: pattern)
+      scoreSource: action != .prune ? scoreInputs.source(of: pruner.config.metric) + " (channel group)"
+        : sparseGPT.map { "Hessians (\($0.hessians.file.path))" }
+        ?? scoreInputs.source(of: pruner.config.metric),
+      pattern: pattern, keptWeightsUpdated: action == .prune && sparseGPT != nil,
+      relativeOutputError: error)
+  }
+
+  /// The relative output error of a pruned tensor, when Hessians were given.
+  private func outputError(
+    _ tensor: TensorInfo, checkpoint: ShardedCheckpoint, written: UnsafeRawBufferPointer
+  ) throws(CommandLineError) -> Double? {
+    guard let hessians else { return nil }
+    let original = checkpoint.withBytes(of: tensor) { FloatValues.widened($0, dtype: tensor.dtype) }
+    let pruned = FloatValues.widened(written, dtype: tensor.dtype)
+    return try hessians.relativeOutputError(
+      of: tensor, original: original, pruned: pruned, threads: pruner.threadCount)
   }
 
   /// The method in words, for the output's metadata and the report:
   /// `metric granularity [scope] [iterative-mode] [compacted]`, e.g. `l2 rows compacted`.
   var method: String {
     let config = pruner.config
-    var words = "\(config.metric.name) \(config.granularity.name)"
+    var words = "\(metricName) \(config.granularity.name)"
     if config.scope != .tensor { words += " \(config.scope.rawValue)" }
     if let iterative = config.iterative { words += " iterative-\(iterative.rawValue)" }
     if compact { words += " compacted" }
     return words
+  }
+
+  /// The metric's name: `sparsegpt`, or the pruner's metric.
+  var metricName: String {
+    sparseGPT == nil ? pruner.config.metric.name : "sparsegpt"
   }
 
   /// The shape `tensor` is written with: smaller when its kept rows or columns are compacted.

@@ -10,8 +10,11 @@ extension Bonsai.Prune {
       pruner: Pruner(try pruning.config(hasGradients: gradients != nil), threadCount: pruning.threads),
       selection: try TensorSelection(include: include, exclude: exclude),
       progressStyle: ProgressDisplay.style(quiet: quiet))
+    try reconstruction.configure(
+      &job, pruning: pruning, activations: activations, compact: compact, pairs: pair)
     job.scoreInputs = try ScoreInputFiles(
-      gradients: gradients, activations: activations, metric: pruning.metric)
+      gradients: gradients, activations: job.sparseGPT == nil ? activations : nil,
+      metric: pruning.metric)
     job.pairing = try ChannelPairing(pair)
     job.compact = compact
     return job

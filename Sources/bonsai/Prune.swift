@@ -46,8 +46,10 @@ extension Bonsai {
     @Option(help: "Gradients for --metric taylor: a safetensors file (or a folder of shards) with a tensor of the same name and shape for every pruned weight (F32, F16 or BF16).")
     var gradients: String?
 
-    @Option(help: "Activations for --metric wanda: a safetensors file (or a folder of shards) holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in].")
+    @Option(help: "Activations for --metric wanda: a safetensors file (or a folder of shards) holding, for every pruned weight NAME, a tensor NAME of per-input-feature norms [in] or of calibration inputs [samples, in]. With --metric sparsegpt, calibration inputs [samples, in] from which each Hessian is computed.")
     var activations: String?
+
+    @OptionGroup var reconstruction: ReconstructionOptions
 
     @Flag(help: "Remove pruned rows or columns instead of zeroing them: the tensors shrink, and the report lists the kept indices. Needs --granularity rows or columns, or --pair.")
     var compact = false
@@ -114,10 +116,11 @@ extension Bonsai {
         } else {
           return
         }
-        let config = PruneReport.Config(
+        var config = PruneReport.Config(
           method: job.method, library: job.pruner.config, gradients: gradients,
           activations: activations, compact: compact, pairs: pair, include: include,
           exclude: exclude, input: input, output: output)
+        config.describe(job.sparseGPT, hessians: reconstruction.hessians)
         let values = PruneReport(outcomes: outcomes, config: config) { tensor in
           source.folder.map { _ in source.checkpoint.shard(of: tensor).name }
         }
@@ -151,6 +154,7 @@ extension Bonsai {
       files.reads.append(("input", input))
       if let gradients { files.reads.append(("--gradients", gradients)) }
       if let activations { files.reads.append(("--activations", activations)) }
+      if let hessians = reconstruction.hessians { files.reads.append(("--hessians", hessians)) }
       // A folder's -o is checked by FolderPruning: a folder, replaced only when asked.
       if let output, !ModelFolder.isFolder(input) { files.writes.append(("-o", output)) }
       if let report { files.writes.append(("--report", report)) }
@@ -232,25 +236,34 @@ enum PruneOutput {
     return text
   }
 
-  /// The per-tensor table (name, shape, dtype, sparsity before → after) and the summary;
-  /// `folded` gathers the tensors of each name pattern on one row (sparsity over them all).
+  /// The per-tensor table (name, shape, dtype, sparsity before → after, and the relative
+  /// output error when Hessians were given) and the summary; `folded` gathers the tensors of
+  /// each name pattern on one row (sparsity over them all, the largest output error).
   static func table(_ outcomes: [CheckpointPruning.TensorOutcome], folded: Bool = false) -> String {
     let label = { (name: String) in folded ? NamePattern(name).text : name }
+    let measured = outcomes.contains { $0.relativeOutputError != nil }
     // Pruned and copied tensors of one pattern are on two rows.
     let groups = OrderedGroups.gather(outcomes) { outcome in
       "\(label(outcome.info.name)) \(outcome.skipReason == nil)"
     }
     let rows = groups.map { _, members in
       let name = label(members[0].info.name)
+      let errors = members.compactMap(\.relativeOutputError)
+      let error = errors.max().map { (members.count > 1 ? "max " : "") + "\(Percent($0))" } ?? ""
       return row(members, label: members.count > 1 ? "\(name) ×\(members.count)" : name)
+        + (measured ? [error] : [])
     }
     let total = outcomes.reduce(0) { $0 + $1.info.elementCount }
     let nonzero = outcomes.reduce(0) { $0 + $1.nonzeroAfter }
     let sparsity = total == 0 ? 0 : Double(total - nonzero) / Double(total)
     let pruned = outcomes.filter { $0.skipReason == nil }.count
-    return TextTable.render(header: ["tensor", "shape", "dtype", "sparsity"], rows: rows)
+    let header = ["tensor", "shape", "dtype", "sparsity"] + (measured ? ["output error"] : [])
+    let updated = outcomes.contains(where: \.keptWeightsUpdated)
+    return TextTable.render(header: header, rows: rows)
       + "pruned \(pruned) of \(outcomes.count) tensors; \(nonzero) of \(total) weights nonzero, "
       + "overall sparsity \(Percent(sparsity))\n"
+      + (updated ? "kept weights were updated (SparseGPT) to preserve each layer's output\n" : "")
+      + (measured ? "output error: sqrt(tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)) with the given Hessians\n" : "")
   }
 
   /// One row for tensors pruned (or copied) alike: shape and dtype when they share them,

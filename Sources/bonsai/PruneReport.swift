@@ -7,7 +7,7 @@ struct PruneReport: Encodable {
   struct Config: Encodable {
     let method: String
     let sparsity: Double
-    let metric: String
+    var metric: String
     let granularity: String
     let blockPooling: String?
     let scope: String
@@ -22,10 +22,14 @@ struct PruneReport: Encodable {
     let exclude: [String]
     let input: String
     let output: String?
+    var hessians: String?
+    var blockSize: Int?
+    var dampening: Double?
 
     enum CodingKeys: String, CodingKey {
       case method, sparsity, metric, granularity, scope, iterative, seed, gradients, activations
-      case compact, pairs, include, exclude, input, output
+      case compact, pairs, include, exclude, input, output, hessians, dampening
+      case blockSize = "block_size"
       case blockPooling = "block_pooling"
       case minNonzero = "min_nonzero"
     }
@@ -85,9 +89,13 @@ struct PruneReport: Encodable {
     let keptRows: [Int]?
     let keptColumns: [Int]?
     let pattern: Pattern?
+    let keptWeights: String?
+    let relativeOutputError: Double?
 
     enum CodingKeys: String, CodingKey {
       case name, shard, shape, dtype, pruned, sparsity, method, pattern
+      case keptWeights = "kept_weights"
+      case relativeOutputError = "relative_output_error"
       case outputShape = "output_shape"
       case skipReason = "skip_reason"
       case scoreSource = "score_source"
@@ -132,7 +140,9 @@ struct PruneReport: Encodable {
         sparsity: total == 0 ? 0 : Double(total - outcome.nonzeroAfter) / Double(total),
         keptRows: outcome.kept?.axis == .rows ? outcome.kept?.indices : nil,
         keptColumns: outcome.kept?.axis == .columns ? outcome.kept?.indices : nil,
-        pattern: outcome.pattern)
+        pattern: outcome.pattern,
+        keptWeights: outcome.skipReason != nil ? nil : outcome.keptWeightsUpdated ? "updated" : "unchanged",
+        relativeOutputError: outcome.relativeOutputError)
     }
     totals = CheckpointTotals(tensors.map { ($0.totalParams, $0.nonzeroParams) })
     self.config = config
@@ -147,6 +157,17 @@ struct PruneReport: Encodable {
     case .producer: return "channel group: \(config.metric) rows \(removal)"
     case .consumer: return "channel group: \(config.metric) columns \(removal)"
     }
+  }
+}
+
+extension PruneReport.Config {
+  /// Adds SparseGPT's settings and the Hessians file.
+  mutating func describe(_ sparseGPT: SparseGPTPruning?, hessians: String?) {
+    self.hessians = hessians
+    guard let sparseGPT else { return }
+    metric = "sparsegpt"
+    blockSize = sparseGPT.sparseGPT.config.blockSize
+    dampening = sparseGPT.sparseGPT.config.dampening
   }
 }
 

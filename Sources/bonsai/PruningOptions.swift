@@ -3,11 +3,14 @@ import Pruning
 
 /// The metric names of the command line.
 enum MetricOption: String, ExpressibleByArgument, CaseIterable {
-  case l1, l2, taylor, wanda, random
+  case l1, l2, taylor, wanda, random, sparsegpt
 
   /// The library's metric: `taylor` is |w·g| with gradients and the w² proxy without.
+  /// SparseGPT is no masking metric (`SparseGPTPruning` prunes instead); its pruner carries
+  /// only the counts, scored as `l2` (w², the saliency's numerator) if it were ever used.
   func metric(seed: UInt64, hasGradients: Bool) -> ImportanceMetric {
     switch self {
+    case .sparsegpt: .l2Magnitude
     case .l1: .l1Magnitude
     case .l2: .l2Magnitude
     case .taylor: hasGradients ? .taylor : .taylorProxy
@@ -89,7 +92,7 @@ struct PruningOptions: ParsableArguments {
   @Option(parsing: .unconditional, help: "The fraction of units to prune in each tensor (of all selected tensors with --scope global), in [0, 1). Default 0.5; fixed by the pattern for N:M.")
   var sparsity: Double?
 
-  @Option(help: "How weights are scored: l1 (|w|), l2 (w², row/column L2 norm), taylor (|w·g| with --gradients, else the w² proxy), wanda (|w|·‖X_j‖ with --activations), random.")
+  @Option(help: "How weights are scored: l1 (|w|), l2 (w², row/column L2 norm), taylor (|w·g| with --gradients, else the w² proxy), wanda (|w|·‖X_j‖ with --activations), random, sparsegpt (SparseGPT with --hessians or --activations: kept weights are updated).")
   var metric: MetricOption = .l1
 
   @Option(help: ArgumentHelp(

@@ -30,7 +30,7 @@ extension ScoreInputFiles {
       throw .usage("--gradients is used by --metric taylor only, not \(metric.rawValue)")
     }
     if activations != nil && metric != .wanda {
-      throw .usage("--activations is used by --metric wanda only, not \(metric.rawValue)")
+      throw .usage("--activations is used by --metric wanda or sparsegpt only, not \(metric.rawValue)")
     }
     if metric == .wanda && activations == nil {
       throw .usage("--metric wanda needs --activations FILE: the input norms of every pruned weight")
