@@ -41,12 +41,20 @@ extension Bonsai {
         try ExampleModel.write(model, to: try examples.stage(input))
         try ExampleModel.write(activations, to: try examples.stage(directory + "/example-activations.safetensors"))
         try ExampleModel.write(gradients, to: try examples.stage(directory + "/example-gradients.safetensors"))
+        let hessians: [WeightTensor]
+        do {
+          hessians = try ExampleModel.hessians(of: activations)
+        } catch {
+          throw CommandLineError.failure("\(error)")
+        }
+        try ExampleModel.write(hessians, to: try examples.stage(directory + "/example-hessians.safetensors"))
         try examples.commit()
         try ExampleModel.writeFolder(model, to: directory + "/example-model")
         out.write(
           "\nWrote \(input), with calibration inputs (--activations) and gradients (--gradients) "
             + "for its pruned matrices in example-activations.safetensors and "
-            + "example-gradients.safetensors next to it, and the same tensors as a Hugging Face "
+            + "example-gradients.safetensors next to it, their Hessians (--hessians) in "
+            + "example-hessians.safetensors, and the same tensors as a Hugging Face "
             + "model folder of two shards in example-model.\n")
         out.write("\n$ bonsai prune \(input) -o \(output) --sparsity \(sparsity)\n")
         let job = CheckpointPruning(

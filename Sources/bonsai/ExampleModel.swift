@@ -67,6 +67,18 @@ enum ExampleModel {
     return (activations, gradients)
   }
 
+  /// The Hessians H = XᵀX of the calibration inputs `activations` (for `--hessians`, which
+  /// SparseGPT prunes by and every metric's output error is measured with), under the same
+  /// names.
+  static func hessians(of activations: [WeightTensor]) throws -> [WeightTensor] {
+    try activations.map { inputs in
+      let hessian = try CalibrationHessian.hessian(
+        ofActivations: inputs.values.span, shape: inputs.shape, name: inputs.name)
+      let size = inputs.shape[1]
+      return try WeightTensor(name: inputs.name, shape: [size, size], values: hessian.map(Float.init))
+    }
+  }
+
   /// A minimal 64-bit LCG, so the example does not depend on the standard library's
   /// unspecified random algorithms.
   private struct LCG {
