@@ -47,9 +47,14 @@ enum NormKind {
 /// pieces of at most `longestSum` elements; column sums are summed by the C kernel
 /// `bonsai_add_column_sums_f32` rather than `cblas_dgemv`, whose threshold (a build option
 /// of OpenBLAS) would cut a band of rows into pieces too small to be worth a call.
-/// SparseGPT's GEMMs follow rule 2 (tiles of at most 64 × 64 × 64); its Cholesky
-/// factorisation and triangular inverse, which thread from n = 64 on, follow rule 3 or are
-/// blocked into diagonal blocks under 64 with GEMM/TRSM tiles under the limits above.
+///
+/// **Not yet within rule 2: SparseGPT** (`BLAS+Level3.swift`, `LAPACK.swift`). Its Cholesky
+/// runs `dpotrf_` on 256 × 256 diagonal tiles with `dtrsm`/`dsyrk`/`dgemm` updates, and its
+/// sweep one `cblas_sgemm` per 128-column block and 256-row band — sizes at which OpenBLAS
+/// threads when the host allows it. It changes no setting (rule 1 holds), and its tiling is
+/// fixed by the shape, but with a host at several OpenBLAS threads those calls use them on
+/// top of Bonsai's workers. Bringing it under rule 2 (tiles of at most 64 × 64 × 64, diagonal
+/// blocks under 64) is the open step.
 enum BLAS {
   /// The longest vector given to `cblas_sasum` in one call: OpenBLAS 0.3.21 splits a sum of
   /// n elements among min(threads, n / 100 000) of its threads.
