@@ -26,6 +26,10 @@ struct FileRoles {
       } catch {
         throw .usage("\(write.option) \(error)")
       }
+      if let folder = reads.first(where: { SamePath.isInside(write.path, folder: $0.path) }) {
+        throw .usage(
+          "\(write.option) \(write.path) is inside the \(folder.option) folder \(folder.path): Bonsai never writes into what it reads")
+      }
       if let read = reads.first(where: { SamePath.same(write.path, $0.path) }) {
         throw .usage(
           "\(write.option) \(write.path) is the \(read.option) file: Bonsai never writes to a file it reads")

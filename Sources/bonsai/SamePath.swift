@@ -15,6 +15,17 @@ enum SamePath {
     return resolved(first) == resolved(second)
   }
 
+  /// Whether `path` lies inside the existing folder `folder` (links and `..` resolved).
+  static func isInside(_ path: String, folder: String) -> Bool {
+    var status = stat()
+    guard stat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
+      let real = realpath(folder, nil)
+    else { return false }
+    defer { free(real) }
+    let root = String(cString: real)
+    return resolved(path).hasPrefix(root == "/" ? "/" : root + "/")
+  }
+
   /// The path with its folder resolved by realpath(3), or the path itself.
   static func resolved(_ path: String) -> String {
     let slash = path.lastIndex(of: "/")

@@ -157,6 +157,24 @@ struct FolderCommandTests {
     #expect(try directory.entries() == ["model", "pruned"], "no temporary folder left")
   }
 
+  @Test("a report written into the input folder is refused: the folder is never added to")
+  func noReportInsideTheInput() throws {
+    let directory = try TemporaryDirectory()
+    try ModelFolderFixture().writeFolder(directory.file("m"), shards: 2)
+    let before = try FileManager.default.contentsOfDirectory(atPath: directory.file("m")).sorted()
+    for option in ["--report", "--report-html"] {
+      let refused = try BonsaiProcess.run([
+        "prune", directory.file("m"), "-o", directory.file("out"), option, directory.file("m/r"), "--quiet",
+      ])
+      #expect(refused.status == 64)
+      #expect(refused.standardError.contains("is inside the input folder"), "\(refused.standardError)")
+    }
+    let report = try BonsaiProcess.run(["report", directory.file("m"), "--html", directory.file("m/r.html")])
+    #expect(report.status == 64)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("m")).sorted() == before)
+    #expect(try directory.entries() == ["m"])
+  }
+
   @Test("report DIR: one line per pattern, every tensor with --verbose and in JSON")
   func report() throws {
     let directory = try TemporaryDirectory()
