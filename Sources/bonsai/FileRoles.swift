@@ -14,9 +14,29 @@ struct FileRoles {
   var reads = [Role]()
   /// The files written.
   var writes = [Role]()
+  /// The folders written (a model folder's output): each must differ from every path read,
+  /// hold none of them and lie inside none of them, and no file written may lie inside it.
+  var folderWrites = [Role]()
 
   /// Checks the rules above.
   func check() throws(CommandLineError) {
+    for folder in folderWrites {
+      for read in reads {
+        if SamePath.same(folder.path, read.path) || SamePath.isInside(read.path, folder: folder.path)
+          || SamePath.isInside(folder.path, folder: read.path)
+        {
+          throw .usage(
+            "\(folder.option) \(folder.path) would replace or hold the \(read.option) \(read.path): Bonsai never writes over what it reads")
+        }
+      }
+      if let write = writes.first(where: {
+        SamePath.same($0.path, folder.path) || SamePath.isInside($0.path, folder: folder.path)
+          || $0.path.hasPrefix(folder.path + "/")
+      }) {
+        throw .usage(
+          "\(write.option) \(write.path) is the \(folder.option) folder or inside it: write it elsewhere")
+      }
+    }
     for (index, write) in writes.enumerated() {
       if write.path.isEmpty || write.path.hasSuffix("/") {
         throw .usage("\(write.option) \"\(write.path)\" names no file: give a file's path")

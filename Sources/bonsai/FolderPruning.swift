@@ -60,15 +60,18 @@ struct FolderPruning {
       throw .usage("the input folder \(folder.path) is inside output \(output), which would replace it")
     }
     var status = stat()
-    if !replacing && lstat(output, &status) == 0 {
-      throw .usage("output \(output) exists: pass --replace to replace it")
+    if lstat(output, &status) == 0 {
+      guard replacing else { throw .usage("output \(output) exists: pass --replace to replace it") }
+      guard status.st_mode & S_IFMT == S_IFDIR else {
+        throw .usage("output \(output) exists and is not a folder: --replace replaces a model folder only")
+      }
     }
   }
 
   /// Prunes the folder into a temporary folder beside `output`, complete but not yet
-  /// renamed into place: the outcome's ``Outcome/commit()`` does that.
+  /// renamed into place: the outcome's ``Outcome/commit()`` does that. Call
+  /// ``checkPaths()`` first.
   func build(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
-    try checkPaths()
     let target: FolderOutput
     do {
       target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: syncsToDisk)
@@ -81,24 +84,20 @@ struct FolderPruning {
         "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\(problem)\n")
     }
     var sizeChanges = [ModelConfig.SizeChange]()
-    var shards = [StagedFile]()
+    // Staged like any output, so that a signal removes a half-written shard at once; the
+    // temporary folder itself is left for the next run (its marker says whose it is).
+    let shards = OutputSet(syncsToDisk: syncsToDisk)
     let tensors = try job.stream(
       folder.checkpoint, plan: plan,
       to: { shard throws(CommandLineError) in
-        do {
-          let file = try StagedFile(destination: target.path(of: shard.name), syncsToDisk: syncsToDisk)
-          shards.append(file)
-          return file
-        } catch {
-          throw .failure("\(error)")
-        }
+        try shards.stage(target.path(of: shard.name), removingLeftovers: false)
       },
       checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
     do {
-      try AtomicCommit.commit(shards)
+      try shards.commit()
     } catch {
       target.abandon()
-      throw .failure("\(error)")
+      throw error
     }
     // Bit counts are whole bytes: the writer checked each tensor's.
     try complete(

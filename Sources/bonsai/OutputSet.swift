@@ -4,10 +4,12 @@ import SafeTensors
   import Glibc
 #endif
 
-/// The files one run writes (the pruned checkpoint, the JSON report), committed together:
-/// each is staged under a temporary name next to its destination before the first byte of
-/// any is written, so that a destination that cannot be written fails the run before it
-/// starts, and all are renamed into place at the end, or none (``AtomicCommit``).
+/// The files one run writes (the pruned checkpoint, the JSON and HTML reports, a folder's
+/// shards), committed together: each is staged under a temporary name next to its
+/// destination before the first byte of any is written, so that a destination that cannot
+/// be written fails the run before it starts, and all are renamed into place at the end, or
+/// none (``AtomicCommit``). A model folder is renamed into place just before the files
+/// staged beside it (``FolderOutput``).
 ///
 /// Staging a destination also removes the temporary files that killed runs left next to it,
 /// saying so on stderr; a signal that stops the run removes the run's own (``SignalCleanup``).
@@ -28,8 +30,13 @@ final class OutputSet {
     unregisterAll()
   }
 
-  /// A new temporary file for `destination`, registered for removal on a signal.
-  func stage(_ destination: String) throws(CommandLineError) -> StagedFile {
+  /// A new temporary file for `destination`, registered for removal on a signal; unless
+  /// `removingLeftovers` is false, the temporary files of killed runs beside it are removed
+  /// first (they are told by their writer's pid, which only this host can check: a file on
+  /// a folder that other machines write into must not be reaped so).
+  func stage(_ destination: String, removingLeftovers: Bool = true) throws(CommandLineError)
+    -> StagedFile
+  {
     var registration = SignalCleanup.Registration()
     do {
       let file = try StagedFile(
@@ -37,7 +44,7 @@ final class OutputSet {
         announcing: { registration.register($0) })
       files.append(file)
       registrations.append(registration)
-      Self.removeLeftovers(of: destination)
+      if removingLeftovers { Self.removeLeftovers(of: destination) }
       return file
     } catch {
       registration.unregister()

@@ -90,6 +90,9 @@ extension Bonsai {
       try reportingErrors {
         try files.check()
         let source = try CheckpointInput.open(input)
+        if source.folder == nil, let option = folderOnlyOption {
+          throw CommandLineError.usage("\(option) applies to model folders only; \(input) is a file")
+        }
         var job = try pruningJob()
         let folderJob = source.folder.map { folder in
           FolderPruning(
@@ -111,10 +114,9 @@ extension Bonsai {
         if let folderJob {
           built = try folderJob.build(plan)
           outcomes = built?.tensors ?? []
-        } else if let checkpointFile {
-          outcomes = try job.run(source.checkpoint, plan: plan, into: checkpointFile)
         } else {
-          return
+          guard let checkpointFile else { preconditionFailure("a file run stages its output") }
+          outcomes = try job.run(source.checkpoint, plan: plan, into: checkpointFile)
         }
         var config = PruneReport.Config(
           method: job.method, library: job.pruner.config, gradients: gradients,
@@ -148,15 +150,34 @@ extension Bonsai {
       }
     }
 
+    /// The first option given that only a model folder uses.
+    private var folderOnlyOption: String? {
+      if replace { return "--replace" }
+      if allowUneven { return "--allow-uneven" }
+      if verbose { return "--verbose" }
+      return nil
+    }
+
+    /// The files (and folders) this run reads.
+    var reads: [FileRoles.Role] {
+      var reads: [FileRoles.Role] = [("input", input)]
+      if let gradients { reads.append(("--gradients", gradients)) }
+      if let activations { reads.append(("--activations", activations)) }
+      if let hessians = reconstruction.hessians { reads.append(("--hessians", hessians)) }
+      return reads
+    }
+
     /// The files this run reads and writes.
     private var files: FileRoles {
-      var files = FileRoles()
-      files.reads.append(("input", input))
-      if let gradients { files.reads.append(("--gradients", gradients)) }
-      if let activations { files.reads.append(("--activations", activations)) }
-      if let hessians = reconstruction.hessians { files.reads.append(("--hessians", hessians)) }
-      // A folder's -o is checked by FolderPruning: a folder, replaced only when asked.
-      if let output, !ModelFolder.isFolder(input) { files.writes.append(("-o", output)) }
+      var files = FileRoles(reads: reads)
+      // A folder's -o is a folder, replaced only when asked (see FolderPruning).
+      if let output {
+        if ModelFolder.isFolder(input) {
+          files.folderWrites.append(("-o", output))
+        } else {
+          files.writes.append(("-o", output))
+        }
+      }
       if let report { files.writes.append(("--report", report)) }
       if let reportHTML { files.writes.append(("--report-html", reportHTML)) }
       return files

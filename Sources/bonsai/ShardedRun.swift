@@ -16,8 +16,22 @@ struct ShardedRun {
   let plan: CheckpointPruning.Plan
 
   /// Opens and plans the folder that `arguments` name; a single file is a usage error.
-  init(_ arguments: PruneArguments) throws {
+  ///
+  /// A step that writes names what it writes: `writes` (files) and `folders`; each is
+  /// checked against what the run reads as `bonsai prune` checks its outputs, and such a
+  /// step refuses `--dry-run` and a run that cannot be split. `bonsai shards plan` writes
+  /// nothing (`writing: false`).
+  init(
+    _ arguments: PruneArguments, writing: Bool = true, writes: [FileRoles.Role] = [],
+    folders: [FileRoles.Role] = []
+  ) throws {
     command = try arguments.parsed()
+    if writing {
+      if command.dryRun {
+        throw CommandLineError.usage("--dry-run: this step writes; bonsai shards plan shows the plan")
+      }
+      try FileRoles(reads: command.reads, writes: writes, folderWrites: folders).check()
+    }
     let source = try CheckpointInput.open(command.input)
     guard let folder = source.folder else {
       throw CommandLineError.usage(
@@ -26,6 +40,9 @@ struct ShardedRun {
     self.folder = folder
     job = try command.pruningJob()
     plan = try job.plan(folder.checkpoint)
+    if writing, let reason = unsplittableReason {
+      throw CommandLineError.usage("the folder cannot be pruned shard by shard: \(reason)")
+    }
   }
 
   /// The folder's pruning into OUTDIR, as `bonsai prune` runs it.
@@ -46,6 +63,7 @@ struct ShardedRun {
   /// Why the folder cannot be pruned shard by shard, or nil when it can.
   var unsplittableReason: String? {
     if command.report != nil { return "--report lists the tensors of every shard" }
+    if command.reportHTML != nil { return "--report-html draws the tensors of every shard" }
     return nil
   }
 

@@ -24,7 +24,7 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        let run = try ShardedRun(prune)
+        let run = try ShardedRun(prune, writes: [("-o", output)])
         guard run.plan.groups.indices.contains(group) else {
           throw CommandLineError.usage(
             "--group \(group): the plan has \(run.plan.groups.count) channel groups")

@@ -26,7 +26,7 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        let run = try ShardedRun(prune)
+        let run = try ShardedRun(prune, writes: [("-o", output)])
         guard run.job.pruner.config.scope == .global else {
           throw CommandLineError.usage("bonsai shards count serves --scope global only")
         }

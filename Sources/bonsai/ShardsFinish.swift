@@ -23,9 +23,13 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        let run = try ShardedRun(prune)
+        let run = try ShardedRun(prune, folders: [("--from", from)])
         let pruning = run.folderPruning
         try pruning.checkPaths()
+        for (path, code) in FolderOutput.removeLeftovers(of: pruning.output) {
+          Terminal.standardError.write(
+            "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\n")
+        }
         var written = [(shard: String, file: SafeTensorsFile)]()
         for shard in run.folder.checkpoint.shards {
           written.append((shard.name, try CheckpointFile.open("\(from)/\(shard.name)")))
@@ -46,16 +50,19 @@ extension Bonsai.Shards {
           target = try FolderOutput(
             destination: pruning.output, replacing: run.command.replace,
             syncsToDisk: !run.command.noSync)
-          for (shard, _) in written { try target.move("\(from)/\(shard)", as: shard) }
         } catch {
           throw CommandLineError.failure("\(error)")
         }
+        // Every other file first: the pruned shards leave FROM only once nothing else can fail
+        // but the moves and the rename.
         try pruning.complete(
           target, totalSize: tensors.reduce(0) { $0 + $1.byteCount },
           totalParameters: tensors.reduce(0) { $0 + $1.elementCount }, sizeChanges: sizeChanges)
         do {
+          for (shard, _) in written { try target.move("\(from)/\(shard)", as: shard) }
           try target.commit()
         } catch {
+          target.abandon()
           throw CommandLineError.failure("\(error)")
         }
       }

@@ -28,7 +28,7 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        let run = try ShardedRun(prune)
+        let run = try ShardedRun(prune, writing: false)
         if !run.command.dryRun { try run.folderPruning.checkPaths() }
         let output = Output(
           shards: run.folder.checkpoint.shards.map(\.name), groups: run.plan.groups.count,

@@ -8,8 +8,9 @@ extension Bonsai.Shards {
       commandName: "prune",
       abstract: "Prune one shard of a model folder into a folder of pruned shards.",
       discussion: """
-        Writes INTO/SHARD (atomically: a temporary file renamed into place, leftovers of \
-        killed attempts removed first), byte for byte the shard bonsai prune writes into \
+        Writes INTO/SHARD (atomically: a temporary file renamed into place; what killed \
+        attempts left is not reaped, since on a shared file system its writer may run on \
+        another machine), byte for byte the shard bonsai prune writes into \
         OUTDIR. Reads this shard's tensors only; with --scope global it prunes them by the \
         cut from `bonsai shards cut`, and --pair groups keep the channels chosen by \
         `bonsai shards channels`.
@@ -31,10 +32,7 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        var run = try ShardedRun(prune)
-        if let reason = run.unsplittableReason {
-          throw CommandLineError.usage("the folder cannot be pruned shard by shard: \(reason)")
-        }
+        var run = try ShardedRun(prune, writes: [("--into", "\(into)/\(shard)")])
         let global = run.job.pruner.config.scope == .global
         if global != (cut != nil) {
           throw CommandLineError.usage(
@@ -48,9 +46,10 @@ extension Bonsai.Shards {
             try ShardedRun.read(SplitCut.self, from: path)
           },
           channels: try keptChannels(run.plan))
-        // Staging the shard removes what killed attempts left beside it.
+        // Not reaped here: on a shared file system a killed attempt's writer may be a live
+        // process of another machine (the driver removes the whole folder at the end).
         let outputs = OutputSet(syncsToDisk: !run.command.noSync)
-        let file = try outputs.stage("\(into)/\(shard.name)")
+        let file = try outputs.stage("\(into)/\(shard.name)", removingLeftovers: false)
         _ = try run.job.stream(run.folder.checkpoint, plan: run.plan) { _ in file }
         try outputs.commit()
       }

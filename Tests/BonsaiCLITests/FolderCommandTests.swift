@@ -175,6 +175,41 @@ struct FolderCommandTests {
     #expect(try directory.entries() == ["m"])
   }
 
+  @Test("folder outputs and shard steps never write over, into or around what the run reads")
+  func foldersNeverWriteOverWhatIsRead() throws {
+    let directory = try TemporaryDirectory()
+    let model = directory.file("m")
+    try ModelFolderFixture().writeFolder(model, shards: 2)
+    try FileManager.default.createDirectory(atPath: directory.file("a"), withIntermediateDirectories: false)
+    try writeCheckpoint(directory.file("a/acts.safetensors"), floats: [("x", [1], [1])])
+    try Data("precious".utf8).write(to: URL(fileURLWithPath: directory.file("notes.txt")))
+    let shard = try #require(
+      try FileManager.default.contentsOfDirectory(atPath: model).sorted().first { $0.hasSuffix(".safetensors") })
+    let refusals: [([String], String)] = [
+      (["prune", model, "-o", directory.file("a"), "--replace", "--metric", "wanda", "--activations",
+        directory.file("a/acts.safetensors")], "would replace or hold the --activations"),
+      (["prune", model, "-o", directory.file("notes.txt"), "--replace"], "is not a folder"),
+      (["prune", model, "-o", directory.file("out"), "--report", directory.file("out")], "is the -o folder or inside it"),
+      (["prune", model, "-o", directory.file("out"), "--report", directory.file("out/r.json")], "is the -o folder or inside it"),
+      (["shards", "prune", "--shard", shard, "--into", model, model, "-o", directory.file("out")], "inside the input folder"),
+      (["shards", "finish", "--from", model, model, "-o", directory.file("out")], "would replace or hold the input"),
+      (["shards", "count", "--shard", shard, "-o", model + "/config.json", model, "-o", directory.file("out"),
+        "--scope", "global"], "inside the input folder"),
+      (["shards", "prune", "--shard", shard, "--into", directory.file("i"), model, "-o", directory.file("out"),
+        "--dry-run"], "--dry-run"),
+    ]
+    let before = try FileManager.default.contentsOfDirectory(atPath: model).sorted()
+    for (arguments, message) in refusals {
+      let result = try BonsaiProcess.run(arguments + ["--quiet"])
+      #expect(result.status == 64, "\(arguments)")
+      #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: model).sorted() == before)
+    #expect(try directory.entries().sorted() == ["a", "m", "notes.txt"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.file("a")) == ["acts.safetensors"])
+    #expect(try String(contentsOfFile: directory.file("notes.txt"), encoding: .utf8) == "precious")
+  }
+
   @Test("report DIR: one line per pattern, every tensor with --verbose and in JSON")
   func report() throws {
     let directory = try TemporaryDirectory()

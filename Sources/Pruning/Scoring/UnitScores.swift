@@ -1,6 +1,6 @@
 // Row and column norms of a row-major [rows, columns] matrix.
 //
-// Rows are contiguous: one `cblas_snrm2` / `cblas_sasum` call per row. Columns are strided
+// Rows are contiguous: one `cblas_snrm2` call per row (`cblas_sasum` in pieces, see `BLAS`). Columns are strided
 // by the row length, and one strided BLAS call per column touches a new cache line (and
 // often a new page) per element: ~40× slower than the rows. So columns are scored a band
 // of rows at a time, reading the rows in order: the C kernel adds each row's squares (or
@@ -96,10 +96,10 @@ enum UnitScores {
   /// Column norms from the column sums of squared (or absolute) rows.
   ///
   /// Squares are taken and summed in Double: a Float square overflows above |w| ≈ 1.8e19
-  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0. Rows longer
-  /// than the scratch block are taken in pieces of columns, so that the scratch stays small
-  /// and every BLAS call's sizes fit its `Int32`s; each column's sum adds the same rows in
-  /// the same order either way.
+  /// and underflows below ≈ 1e-23, which would tie whole columns at +Inf or 0. Float rows
+  /// are summed where they lie; Float16 and BFloat16 rows are widened into a small scratch
+  /// block, in pieces of columns when a row is longer than the block; each column's sum
+  /// adds the same rows in the same order either way.
   static func columnNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
