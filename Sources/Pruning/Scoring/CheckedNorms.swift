@@ -1,7 +1,6 @@
 /// Row or column norms of a caller's matrix (`UnitScores`: CBLAS per row, the C kernel per
-/// column), after checking
-/// that its elements are finite, run specialised for its scalar type: the norms behind
-/// `ChannelScores` and `ActivationNorms`. With no `kind`, only the check runs.
+/// column), after checking that its elements are finite, run specialised for its scalar
+/// type: the norms behind `ChannelScores` and `ActivationNorms`. With no `kind`, only the check runs.
 struct CheckedNorms: ScalarOperation {
   let rows: Int
   let columns: Int
