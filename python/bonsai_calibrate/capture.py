@@ -48,12 +48,17 @@ class _Caught(Exception):
     """Stops the model's forward pass once block 0's inputs are caught."""
 
 
-def load_model(folder: str) -> nn.Module:
-    """The causal LM of `folder` in its own dtype, on the GPU when there is one, in eval mode."""
+def require_model_folder(folder: str) -> None:
+    """A `CalibrationError` unless `folder` is a folder with a config.json."""
     if not os.path.isdir(folder):
         raise CalibrationError(f"no model folder at {folder}")
     if not os.path.isfile(os.path.join(folder, "config.json")):
         raise CalibrationError(f"{folder} has no config.json: not a Hugging Face model folder")
+
+
+def load_model(folder: str) -> nn.Module:
+    """The causal LM of `folder` in its own dtype, on the GPU when there is one, in eval mode."""
+    require_model_folder(folder)
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(folder, dtype="auto")

@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--hessians", help="write the Hessians to this safetensors file")
     result.add_argument("--norms", help="write the input norms to this safetensors file")
     result.add_argument("--dtype", choices=("f32", "f64"), default="f32",
-                        help="the dtype of the written statistics (accumulated in f64; default f32)")
+                        help="the dtype of the written Hessians (accumulated in f64; default f32); "
+                             "norms are F32, as bonsai reads activations")
     result.add_argument("--sequential", action="store_true",
                         help="prune block by block with bonsai (needs --prune OUTDIR)")
     result.add_argument("--prune", metavar="OUTDIR", help="with --sequential: the pruned model folder")
@@ -98,6 +99,7 @@ def run(options: argparse.Namespace, bonsai_options: list[str]) -> None:
 
     from bonsai_calibrate import capture, sequential
 
+    capture.require_model_folder(options.model)
     bonsai = None
     if options.sequential:
         bonsai = options.bonsai or shutil.which("bonsai")
@@ -107,10 +109,10 @@ def run(options: argparse.Namespace, bonsai_options: list[str]) -> None:
         from transformers.utils import logging
         logging.disable_progress_bar()
     dtype = torch.float32 if options.dtype == "f32" else torch.float64
-    ids = capture.calibration_ids(options.model, options.text, options.token_ids,
-                                  options.samples, options.length)
     work = sequential.work_folder(options.prune) if options.sequential else None
     try:
+        ids = capture.calibration_ids(options.model, options.text, options.token_ids,
+                                      options.samples, options.length)
         model = capture.load_model(options.model)
         collected = capture.BlockStatistics()
         pruner = (sequential.BlockPruner(bonsai, bonsai_options, dtype, work)
@@ -134,7 +136,8 @@ def run(options: argparse.Namespace, bonsai_options: list[str]) -> None:
             capture.save_statistics(options.hessians, collected.hessians, collected.shared,
                                     collected.tokens, dtype)
         if options.norms:
-            capture.save_statistics(options.norms, collected.norms(), {}, collected.tokens, dtype)
+            capture.save_statistics(options.norms, collected.norms(), {}, collected.tokens,
+                                    torch.float32)
         if pruner is not None and work is not None:
             sequential.save_folder(model, options.model, options.prune, work)
             errors = [entry["relative_output_error"] for entry in pruner.reports

@@ -37,7 +37,7 @@ class BlockPruner:
     options: list[str]
     """The user's `bonsai prune` options (`--metric sparsegpt --sparsity 0.5`, …)."""
     dtype: torch.dtype
-    """The dtype of the Hessians and norms handed to bonsai."""
+    """The dtype of the Hessians handed to bonsai (the norms are F32)."""
     work: str
     reports: list[dict] = field(default_factory=list)
 
@@ -59,7 +59,7 @@ class BlockPruner:
                      "--report", report, "--quiet", *self.options]
         if _metric(self.options) == "wanda":
             norms = os.path.join(folder, "norms.safetensors")
-            save_statistics(norms, statistics.norms(), {}, statistics.tokens, self.dtype)
+            save_statistics(norms, statistics.norms(), {}, statistics.tokens, torch.float32)
             arguments += ["--activations", norms]
         try:
             result = subprocess.run(arguments, capture_output=True, text=True)
