@@ -12,10 +12,11 @@ Checks that
     and F64 as asked; the norms file holds sqrt(diag H) for every weight;
   * `bonsai prune --metric sparsegpt --hessians` and `--metric wanda --activations` (F32 norms) read
     them on the model folder: exact sparsity, an output error for every pruned tensor;
+  * a text file tokenised with the folder's tokenizer gives the Hessians of its token ids;
   * a missing model folder, a missing text, too few tokens, a folder without a tokenizer,
     an existing OUTDIR: one line, exit 1;
   * `--sequential --prune OUTDIR` writes a folder that `from_pretrained` loads, with exactly
-    half of every decoder linear weight zero, block 0 calibrated as in one shot and block 1
+    half of every decoder linear weight zero, the tokenizer copied, block 0 calibrated as in one shot and block 1
     on the pruned block 0's outputs, nothing left beside OUTDIR.
 Without torch or transformers the checks are skipped, and say why.
 """
@@ -195,20 +196,53 @@ def check_errors(work: str, folder: str) -> None:
     check(not os.path.exists(out), "nothing written on error")
 
 
-def check_sequential(work: str, folder: str, oneshot: str) -> None:
+def with_tokenizer(work: str, folder: str, ids: list[int]) -> tuple[str, str]:
+    """A copy of `folder` with a word-level tokenizer (token i is the word `wi`), and a text
+    file that it tokenises to `ids`."""
+    import shutil
+
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    named = os.path.join(work, "llama-with-tokenizer")
+    shutil.copytree(folder, named)
+    tokenizer = Tokenizer(models.WordLevel({f"w{i}": i for i in range(256)}, unk_token="w0"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="w0").save_pretrained(named)
+    text = os.path.join(work, "words.txt")
+    with open(text, "w") as handle:
+        handle.write(" ".join(f"w{i}" for i in ids) + "\n")
+    return named, text
+
+
+def check_text(work: str, named: str, text: str, hessians: str) -> None:
+    """--text through the folder's tokenizer gives the Hessians of the same --token-ids."""
+    from safetensors import safe_open
+
+    from_text = os.path.join(work, "htext.safetensors")
+    result = calibrate(named, "--text", text, "--samples", str(SAMPLES), "--length", str(LENGTH),
+                       "--hessians", from_text, "--dtype", "f64")
+    check(result.returncode == 0, f"capture from text runs: {result.stderr.strip()}")
+    with safe_open(from_text, "pt") as words, safe_open(hessians, "pt") as ids:
+        check(all(bool((words.get_tensor(name) == ids.get_tensor(name)).all()) for name in ids.keys()),
+              "text tokenised by the folder's tokenizer = the same token ids")
+
+
+def check_sequential(work: str, folder: str, text: str, oneshot: str) -> None:
     """--sequential --prune: a loadable folder, 50 % in every block, block 1 re-calibrated."""
     import torch
     from safetensors import safe_open
     from transformers import AutoModelForCausalLM
 
     output, hessians = os.path.join(work, "sequential"), os.path.join(work, "hseq.safetensors")
-    result = calibrate(folder, "--token-ids", os.path.join(work, "ids.txt"), "--samples",
+    result = calibrate(folder, "--text", text, "--samples",
                        str(SAMPLES), "--length", str(LENGTH), "--hessians", hessians, "--dtype",
                        "f64", "--sequential", "--prune", output, "--bonsai", BONSAI,
                        "--metric", "sparsegpt", "--sparsity", "0.5")
     check(result.returncode == 0 and "14 tensors pruned" in result.stdout,
           f"sequential runs: {result.stdout.strip()} {result.stderr.strip()}")
     model = AutoModelForCausalLM.from_pretrained(output)
+    check(os.path.isfile(os.path.join(output, "tokenizer.json")), "the tokenizer is copied to OUTDIR")
     for name, module in model.model.layers.named_modules():
         if isinstance(module, torch.nn.Linear):
             zeros = int((module.weight == 0).sum())
@@ -243,7 +277,9 @@ def main() -> None:
         hessians = check_capture(work, folder, ids)
         check_prune(work, folder, hessians)
         check_errors(work, folder)
-        check_sequential(work, folder, hessians)
+        named, text = with_tokenizer(work, folder, ids)
+        check_text(work, named, text, hessians)
+        check_sequential(work, named, text, hessians)
     finish("calibration")
 
 
