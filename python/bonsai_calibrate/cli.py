@@ -122,7 +122,8 @@ def run(options: argparse.Namespace, bonsai_options: list[str]) -> None:
 
         def visit(index: int, statistics: capture.BlockStatistics) -> bool:
             if keep:
-                collected.hessians.update({name: h.cpu() for name, h in statistics.hessians.items()})
+                collected.hessians.update({name: h.to(device="cpu", dtype=dtype)
+                                          for name, h in statistics.hessians.items()})
                 collected.shared.update(statistics.shared)
                 collected.tokens = statistics.tokens
             return pruner(index, statistics) if pruner is not None else False
