@@ -14,7 +14,8 @@ Checks that
     them on the model folder: exact sparsity, an output error for every pruned tensor;
   * a text file tokenised with the folder's tokenizer gives the Hessians of its token ids;
   * a missing model folder, a missing text, too few tokens, a folder without a tokenizer,
-    an existing OUTDIR: one line, exit 1;
+    an existing OUTDIR, `bonsai prune` refusing the options: one line, exit 1,
+    nothing left behind;
   * `--sequential --prune OUTDIR` writes a folder that `from_pretrained` loads, with exactly
     half of every decoder linear weight zero, the tokenizer copied, block 0 calibrated as in one shot and block 1
     on the pruned block 0's outputs, nothing left beside OUTDIR.
@@ -187,13 +188,18 @@ def check_errors(work: str, folder: str) -> None:
         "no tokenizer": ([folder, "--text", text], "no usable tokenizer"),
         "existing OUTDIR": ([folder, "--token-ids", ids_file, "--sequential", "--prune", folder,
                              "--bonsai", BONSAI], "exists"),
+        "bonsai prune failing": ([folder, "--token-ids", ids_file, "--samples", "2", "--sequential",
+                                  "--prune", os.path.join(work, "refused"), "--bonsai", BONSAI,
+                                  "--metric", "sparsegpt", "--granularity", "rows"],
+                                 "bonsai prune failed on block 0"),
     }
     for what, (args, words) in cases.items():
         result = calibrate(*args, "--hessians", out, "--length", str(LENGTH))
         lines = result.stderr.strip().splitlines()
         check(result.returncode == 1 and len(lines) == 1 and words in lines[0],
               f"{what}: one line, exit 1 ({result.returncode}: {result.stderr.strip()})")
-    check(not os.path.exists(out), "nothing written on error")
+    check(not os.path.exists(out) and not [entry for entry in os.listdir(work) if "refused" in entry],
+          "nothing written on error, no work folder left")
 
 
 def with_tokenizer(work: str, folder: str, ids: list[int]) -> tuple[str, str]:
