@@ -124,6 +124,9 @@ def walk(model: nn.Module, ids: torch.Tensor,
         inputs = _first_block_inputs(model, blocks[0], ids.to(device))
         for index, block in enumerate(blocks):
             statistics, outputs = _run_hooked(block, f"{prefix}.{index}.", inputs)
+            if not statistics.hessians:
+                raise CalibrationError(f"{prefix}.{index} has no nn.Linear layer that runs "
+                                       "(GPT-2's Conv1D layers are not captured)")
             if visit(index, statistics):
                 outputs = [_hidden(block(*args, **kwargs)) for args, kwargs in inputs]
             inputs = [_with_hidden(args, kwargs, hidden)
