@@ -22,11 +22,17 @@ struct FileRoles {
   func check() throws(CommandLineError) {
     for folder in folderWrites {
       for read in reads {
-        if SamePath.same(folder.path, read.path) || SamePath.isInside(read.path, folder: folder.path)
-          || SamePath.isInside(folder.path, folder: read.path)
-        {
+        if SamePath.same(folder.path, read.path) {
           throw .usage(
-            "\(folder.option) \(folder.path) would replace or hold the \(read.option) \(read.path): Bonsai never writes over what it reads")
+            "\(folder.option) \(folder.path) is the \(read.option) \(SamePath.isFolder(read.path) ? "folder" : "file"): Bonsai never writes to what it reads")
+        }
+        if SamePath.isInside(folder.path, folder: read.path) {
+          throw .usage(
+            "\(folder.option) \(folder.path) is inside the \(read.option) folder \(read.path): Bonsai never writes into what it reads")
+        }
+        if SamePath.isInside(read.path, folder: folder.path) {
+          throw .usage(
+            "\(folder.option) \(folder.path) holds the \(read.option) \(read.path), which replacing it would remove: write elsewhere")
         }
       }
       if let write = writes.first(where: {

@@ -15,12 +15,15 @@ enum SamePath {
     return resolved(first) == resolved(second)
   }
 
+  /// Whether `path` names an existing folder (a link to one included).
+  static func isFolder(_ path: String) -> Bool {
+    var status = stat()
+    return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+  }
+
   /// Whether `path` lies inside the existing folder `folder` (links and `..` resolved).
   static func isInside(_ path: String, folder: String) -> Bool {
-    var status = stat()
-    guard stat(folder, &status) == 0, status.st_mode & S_IFMT == S_IFDIR,
-      let real = realpath(folder, nil)
-    else { return false }
+    guard isFolder(folder), let real = realpath(folder, nil) else { return false }
     defer { free(real) }
     let root = String(cString: real)
     return resolved(path).hasPrefix(root == "/" ? "/" : root + "/")

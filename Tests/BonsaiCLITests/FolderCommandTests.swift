@@ -187,12 +187,12 @@ struct FolderCommandTests {
       try FileManager.default.contentsOfDirectory(atPath: model).sorted().first { $0.hasSuffix(".safetensors") })
     let refusals: [([String], String)] = [
       (["prune", model, "-o", directory.file("a"), "--replace", "--metric", "wanda", "--activations",
-        directory.file("a/acts.safetensors")], "would replace or hold the --activations"),
+        directory.file("a/acts.safetensors")], "holds the --activations"),
       (["prune", model, "-o", directory.file("notes.txt"), "--replace"], "is not a folder"),
       (["prune", model, "-o", directory.file("out"), "--report", directory.file("out")], "is the -o folder or inside it"),
       (["prune", model, "-o", directory.file("out"), "--report", directory.file("out/r.json")], "is the -o folder or inside it"),
       (["shards", "prune", "--shard", shard, "--into", model, model, "-o", directory.file("out")], "inside the input folder"),
-      (["shards", "finish", "--from", model, model, "-o", directory.file("out")], "would replace or hold the input"),
+      (["shards", "finish", "--from", model, model, "-o", directory.file("out")], "--from \(model) is the input folder"),
       (["shards", "count", "--shard", shard, "-o", model + "/config.json", model, "-o", directory.file("out"),
         "--scope", "global"], "inside the input folder"),
       (["shards", "prune", "--shard", shard, "--into", directory.file("i"), model, "-o", directory.file("out"),
