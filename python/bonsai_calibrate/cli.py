@@ -14,6 +14,7 @@ import sys
 from typing import Optional
 
 from bonsai_calibrate import CalibrationError
+from bonsai_progress import Progress
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,36 +44,6 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--bonsai", help="the bonsai executable (default: bonsai on PATH)")
     result.add_argument("--quiet", action="store_true", help="no progress")
     return result
-
-
-class Progress:
-    """Progress on stderr: tqdm when it is installed, else one line per step."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total = total
-        self.done = 0
-        self.quiet = quiet
-        self.bar = None
-        if not quiet:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, unit="block", desc="bonsai-calibrate", file=sys.stderr)
-            except ImportError:
-                pass
-
-    def __call__(self, label: str) -> None:
-        """Counts one more step as done."""
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(1)
-        elif not self.quiet:
-            print(f"bonsai-calibrate: {self.done}/{self.total} {label}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        """Ends the bar."""
-        if self.bar is not None:
-            self.bar.close()
 
 
 def main(argv: Optional[list[str]] = None) -> None:
@@ -128,9 +99,10 @@ def run(options: argparse.Namespace, bonsai_options: list[str]) -> None:
                 collected.tokens = statistics.tokens
             return pruner(index, statistics) if pruner is not None else False
 
-        progress = Progress(len(capture.decoder_blocks(model)[1]), options.quiet)
+        blocks = len(capture.decoder_blocks(model)[1])
+        progress = Progress(blocks, options.quiet, "bonsai-calibrate", "block")
         try:
-            capture.walk(model, ids, visit, progress)
+            capture.walk(model, ids, visit, progress.advance)
         finally:
             progress.close()
         if options.hessians:

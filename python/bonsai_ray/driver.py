@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from bonsai_progress import Progress
 from bonsai_ray import tasks
 
 
@@ -52,36 +53,6 @@ class RunOptions:
     dry_run: bool = False
     quiet: bool = False
     cwd: str = field(default_factory=os.getcwd)
-
-
-class Progress:
-    """A progress bar on stderr: tqdm when it is installed, else one line per task."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total = total
-        self.done = 0
-        self.quiet = quiet
-        self.bar = None
-        if not quiet:
-            try:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, unit="task", desc="bonsai-ray", file=sys.stderr)
-            except ImportError:
-                pass
-
-    def advance(self, label: str) -> None:
-        """Counts one more task as done."""
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(label, refresh=False)
-            self.bar.update(1)
-        elif not self.quiet:
-            print(f"bonsai-ray: {self.done}/{self.total} {label}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        """Ends the bar."""
-        if self.bar is not None:
-            self.bar.close()
 
 
 def prune(options: RunOptions) -> None:
@@ -120,7 +91,7 @@ class _Run:
             return
         if plan.get("unsplittable"):
             self.say(f"pruned by one task: {plan['unsplittable']}")
-            self.progress = Progress(1, self.options.quiet)
+            self.progress = Progress(1, self.options.quiet, "bonsai-ray", "task")
             self.wait([("prune", ["prune", *self.options.prune_arguments, "--quiet"])])
             self.progress.close()
             return
@@ -129,7 +100,7 @@ class _Run:
         steps = len(shards) + 1 + groups + (2 * len(shards) + 2 if plan["global"] else 0)
         work = self.work_folder()
         try:
-            self.progress = Progress(steps, self.options.quiet)
+            self.progress = Progress(steps, self.options.quiet, "bonsai-ray", "task")
             into = os.path.join(work, "shards")
             os.mkdir(into)
             cut = ["--cut", self.global_cut(shards, work)] if plan["global"] else []
