@@ -94,30 +94,25 @@ extension Bonsai {
           throw CommandLineError.usage("\(option) applies to model folders only; \(input) is a file")
         }
         var job = try pruningJob()
+        // Before the folder's run takes its copy of the job.
+        if reportHTML != nil { job.pictures = TensorPictures() }
         let folderJob = source.folder.map { folder in
           FolderPruning(
             job: job, folder: folder, output: output ?? "", replacing: replace,
             allowsUnevenSizes: allowUneven, syncsToDisk: !noSync)
         }
         if output != nil { try folderJob?.checkPaths() }
-        if reportHTML != nil { job.pictures = TensorPictures() }
         let plan = try job.plan(source.checkpoint)
         let folded = source.folder != nil && !verbose
         if !quiet { Terminal.standardOutput.write(PruneOutput.plan(plan, folded: folded)) }
         guard !dryRun, let output else { return }
+        // Every file is staged before the first byte of any is written.
         let outputs = OutputSet(syncsToDisk: !noSync)
-        let checkpointFile = folderJob == nil ? try outputs.stage(output) : nil
         let reportFile = try report.map { path throws(CommandLineError) in try outputs.stage(path) }
         let pageFile = try reportHTML.map { path throws(CommandLineError) in try outputs.stage(path) }
-        let outcomes: [CheckpointPruning.TensorOutcome]
-        var built: FolderPruning.Outcome?
-        if let folderJob {
-          built = try folderJob.build(plan)
-          outcomes = built?.tensors ?? []
-        } else {
-          guard let checkpointFile else { preconditionFailure("a file run stages its output") }
-          outcomes = try job.run(source.checkpoint, plan: plan, into: checkpointFile)
-        }
+        let built = try folderJob?.build(plan)
+        let outcomes =
+          try built?.tensors ?? job.run(source.checkpoint, plan: plan, into: outputs.stage(output))
         var config = PruneReport.Config(
           method: job.method, library: job.pruner.config, gradients: gradients,
           activations: activations, compact: compact, pairs: pair, include: include,

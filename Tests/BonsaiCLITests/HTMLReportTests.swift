@@ -242,6 +242,18 @@ struct HTMLReportTests {
     #expect(page.html.contains("<em>median |w|</em>"))
   }
 
+  @Test func aFolderPrunesPageDrawsEveryPrunedTensor() throws {
+    let folder = try TemporaryDirectory()
+    try ModelFolderFixture().writeFolder(folder.file("m"), shards: 2)
+    let html = folder.file("prune.html")
+    let json = folder.file("prune.json")
+    try bonsai(["prune", folder.file("m"), "-o", folder.file("out"), "--report", json, "--report-html", html, "--quiet"])
+    let tensors = try #require(try object(String(contentsOfFile: json, encoding: .utf8))["tensors"] as? [[String: Any]])
+    let pruned = Set(tensors.indices.filter { tensors[$0]["pruned"] as? Bool == true })
+    #expect(!pruned.isEmpty)
+    #expect(Set(try HTMLPage(path: html).pictures().keys) == pruned, "every pruned tensor of every shard is pictured")
+  }
+
   @Test func thePageFetchesNothing() throws {
     let folder = try TemporaryDirectory()
     let input = try layeredCheckpoint(in: folder)
