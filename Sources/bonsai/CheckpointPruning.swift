@@ -312,10 +312,24 @@ struct CheckpointPruning {
     _ tensor: TensorInfo, checkpoint: ShardedCheckpoint, written: UnsafeRawBufferPointer
   ) throws(CommandLineError) -> Double? {
     guard let hessians else { return nil }
-    let original = checkpoint.withBytes(of: tensor) { FloatValues.widened($0, dtype: tensor.dtype) }
-    let pruned = FloatValues.widened(written, dtype: tensor.dtype)
-    return try hessians.relativeOutputError(
-      of: tensor, original: original, pruned: pruned, threads: pruner.threadCount)
+    func measure(_ original: Span<Float>, _ pruned: Span<Float>) -> Result<Double, CommandLineError> {
+      Result { () throws(CommandLineError) in
+        try hessians.relativeOutputError(
+          of: tensor, original: original, pruned: pruned, threads: pruner.threadCount)
+      }
+    }
+    // F32 weights are read where they lie, the input mapped and the output in the buffer;
+    // only F16 and BF16 are widened into copies.
+    guard tensor.dtype == .f32 else {
+      let original = checkpoint.withBytes(of: tensor) { FloatValues.widened($0, dtype: tensor.dtype) }
+      let pruned = FloatValues.widened(written, dtype: tensor.dtype)
+      return try measure(original.span, pruned.span).get()
+    }
+    return try checkpoint.withBytes(of: tensor) { input in
+      withAlignedElements(input, as: Float.self) { original in
+        withAlignedElements(written, as: Float.self) { pruned in measure(original, pruned) }
+      }
+    }.get()
   }
 
   /// The method in words, for the output's metadata and the report:

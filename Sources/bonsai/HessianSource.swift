@@ -86,7 +86,7 @@ final class HessianSource {
   /// The relative output error sqrt(tr(ΔW·H·ΔWᵀ) / tr(W·H·Wᵀ)) of `weight` pruned from
   /// `original` to `pruned`.
   func relativeOutputError(
-    of weight: TensorInfo, original: [Float], pruned: [Float], threads: Int
+    of weight: TensorInfo, original: Span<Float>, pruned: Span<Float>, threads: Int
   ) throws(CommandLineError) -> Double {
     let info = try source(for: weight)
     return try failing { () throws(SparseGPTError) in
@@ -94,12 +94,12 @@ final class HessianSource {
         of: info, weight: weight, threads: threads,
         single: { (span) throws(SparseGPTError) in
           try OutputError.relative(
-            original: original.span, pruned: pruned.span, shape: weight.shape, hessian: span,
+            original: original, pruned: pruned, shape: weight.shape, hessian: span,
             name: weight.name, threadCount: threads)
         },
         double: { (span) throws(SparseGPTError) in
           try OutputError.relative(
-            original: original.span, pruned: pruned.span, shape: weight.shape, hessian: span,
+            original: original, pruned: pruned, shape: weight.shape, hessian: span,
             name: weight.name, threadCount: threads)
         })
     }
