@@ -12,6 +12,8 @@ import time
 import numpy as np
 
 repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 9
+# Only the cases whose names contain one of these comma-separated words (all by default).
+only = [word for word in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if word]
 rng = np.random.default_rng(42)
 
 
@@ -25,7 +27,15 @@ def median(prepare, body):
     return sorted(times)[len(times) // 2]
 
 
-def emit(name, shape, ms):
+def selected(name):
+    return not only or any(word in name for word in only)
+
+
+def emit(name, shape, body, prepare=None):
+    """Times `body` (after `prepare` each repeat) as case `name`, when it is selected."""
+    if name != "copy" and not selected(name):
+        return
+    ms = median(prepare or (lambda: None), body)
     print(json.dumps({"case": name, "shape": list(shape), "threads": 0, "median_ms": ms,
                       "repeats": repeats}), flush=True)
 
@@ -34,7 +44,7 @@ for shape in [(4096, 4096), (4096, 11008)]:
     pristine = rng.uniform(-1, 1, size=shape).astype(np.float32)
     work = np.empty_like(pristine)
     restore = lambda: np.copyto(work, pristine)
-    emit("copy", shape, median(lambda: None, restore))
+    emit("copy", shape, restore)
     k = work.size // 2
 
     def unstructured(square):
@@ -64,18 +74,22 @@ for shape in [(4096, 4096), (4096, 11008)]:
         return run
 
     norms = ((np.arange(shape[1]) % 97 + 1) / 97).astype(np.float32)
-    emit("nm_2_4_l1", shape, median(restore, lowest_per_group(lambda: np.abs(work), 4, 2)))
+    emit("nm_2_4_l1", shape, lowest_per_group(lambda: np.abs(work), 4, 2), restore)
+    emit("nm_1_4_l1", shape, lowest_per_group(lambda: np.abs(work), 4, 3), restore)
+    emit("nm_4_8_l1", shape, lowest_per_group(lambda: np.abs(work), 8, 4), restore)
     emit("per_row_l1", shape,
-         median(restore, lowest_per_group(lambda: np.abs(work), shape[1], shape[1] // 2)))
+         lowest_per_group(lambda: np.abs(work), shape[1], shape[1] // 2), restore)
+    emit("per_row_l2", shape,
+         lowest_per_group(lambda: np.square(work), shape[1], shape[1] // 2), restore)
     emit("wanda_per_row", shape,
-         median(restore, lowest_per_group(lambda: np.abs(work) * norms[None, :], shape[1],
-                                          shape[1] // 2)))
-    emit("unstructured_l1", shape, median(restore, unstructured(False)))
-    emit("unstructured_l2", shape, median(restore, unstructured(True)))
-    emit("rows_l1", shape, median(restore, structured(1, False)))
-    emit("rows_l2", shape, median(restore, structured(1, True)))
-    emit("columns_l1", shape, median(restore, structured(0, False)))
-    emit("columns_l2", shape, median(restore, structured(0, True)))
+         lowest_per_group(lambda: np.abs(work) * norms[None, :], shape[1], shape[1] // 2),
+         restore)
+    emit("unstructured_l1", shape, unstructured(False), restore)
+    emit("unstructured_l2", shape, unstructured(True), restore)
+    emit("rows_l1", shape, structured(1, False), restore)
+    emit("rows_l2", shape, structured(1, True), restore)
+    emit("columns_l1", shape, structured(0, False), restore)
+    emit("columns_l2", shape, structured(0, True), restore)
 
 # SparseGPT: the published algorithm in numpy (scripts/sparsegpt_reference.py) on the weights
 # and Hessian the Swift benchmark wrote, from the Hessian to the pruned weights. One repeat:
@@ -90,6 +104,8 @@ for rows, n in [(4096, 4096), (4096, 11008)]:
     W = np.fromfile(stem + "_weights.f32", dtype=np.float32).reshape(rows, n)
     H = np.fromfile(stem + "_hessian.f32", dtype=np.float32).reshape(n, n)
     for name, prune_n, prune_m in [("sparsegpt_unstructured", 0, 0), ("sparsegpt_2_4", 2, 4)]:
+        if not selected(name):
+            continue
         start = time.perf_counter()
         pruned = sparsegpt(W, H, sparsity=0.5, prune_n=prune_n, prune_m=prune_m)
         ms = (time.perf_counter() - start) * 1e3

@@ -18,7 +18,7 @@ func benchmarkSparseGPT(
     ("sparsegpt_2_4", try SparseGPTConfig(sparsity: 0, granularity: .semiStructured(keep: 2, of: 4))),
   ]
   let names = ["sparsegpt_factor"] + cases.map(\.0)
-  guard names.contains(where: { only.isEmpty || $0.contains(only) }) else { return }
+  guard names.contains(where: selected) else { return }
   let (rows, n) = (shape[0], shape[1])
   let samples = 2048
   let generated = matrix(samples * n)
@@ -35,7 +35,7 @@ func benchmarkSparseGPT(
     try emit("sparsegpt_factor", shape, threads: threads, repeats: runs, try median({}, repeats: runs) {
       _ = try factoring.factor(hessian: hessian.span, size: n, name: "factor")
     })
-    for (name, config) in cases where only.isEmpty || name.contains(only) {
+    for (name, config) in cases where selected(name) {
       let sparseGPT = SparseGPT(config, threadCount: threads)
       try emit(name, shape, threads: threads, repeats: runs, try median(restore, repeats: runs) {
         let factor = try sparseGPT.factor(hessian: hessian.span, size: n, name: name)

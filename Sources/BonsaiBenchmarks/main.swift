@@ -10,8 +10,13 @@ import Pruning
 
 let arguments = CommandLine.arguments.dropFirst()
 let repeats = arguments.first.flatMap { Int($0) } ?? 9
-/// Only the cases whose names contain this (all by default).
-let only = arguments.dropFirst().first ?? ""
+/// Only the cases whose names contain one of these comma-separated words (all by default).
+let only = (arguments.dropFirst().first ?? "").split(separator: ",").map(String.init)
+
+/// Whether case `name` is selected by `only`.
+func selected(_ name: String) -> Bool {
+  only.isEmpty || only.contains { name.contains($0) }
+}
 let shapes = [[4096, 4096], [4096, 11008]]
 
 /// Uniform floats in ±1 from a fixed LCG (deterministic inputs).
@@ -38,7 +43,7 @@ func median(_ prepare: () -> Void, repeats: Int = repeats, _ body: () throws -> 
 }
 
 func emit(_ name: String, _ shape: [Int], threads: Int, repeats: Int = repeats, _ milliseconds: @autoclosure () throws -> Double) rethrows {
-  guard only.isEmpty || name.contains(only) else { return }
+  guard selected(name) else { return }
   let milliseconds = try milliseconds()
   print(#"{"case": "\#(name)", "shape": \#(shape), "threads": \#(threads), "median_ms": \#(milliseconds), "repeats": \#(repeats)}"#)
   fflush(nil)
@@ -54,7 +59,8 @@ for shape in shapes {
     work.deallocate()
   }
   let restore = { _ = work.update(fromContentsOf: pristine) }
-  emit("copy", shape, threads: 1, median({}, restore))
+  // The floor every case is compared with: always measured.
+  print(#"{"case": "copy", "shape": \#(shape), "threads": 1, "median_ms": \#(median({}, restore)), "repeats": \#(repeats)}"#)
 
   let cases: [(String, ImportanceMetric, PruningGranularity)] = [
     ("unstructured_l1", .l1Magnitude, .unstructured), ("unstructured_l2", .l2Magnitude, .unstructured),
@@ -69,11 +75,15 @@ for shape in shapes {
         _ = try pruner.prune(&span, shape: shape, name: name)
       })
     }
-    // The methods beyond the reference: 2:4, each row ranked alone (magnitude and Wanda).
+    // The methods beyond the reference: N:M patterns, each row ranked alone (magnitude and
+    // Wanda).
     let norms = (0 ..< shape[1]).map { Float($0 % 97 + 1) / 97 }
     let methods: [(String, PruningConfig, ScoreInput?)] = [
       ("nm_2_4_l1", try .semiStructured(keep: 2, of: 4), nil),
+      ("nm_1_4_l1", try .semiStructured(keep: 1, of: 4), nil),
+      ("nm_4_8_l1", try .semiStructured(keep: 4, of: 8), nil),
       ("per_row_l1", try PruningConfig(sparsity: 0.5, scope: .perRow), nil),
+      ("per_row_l2", try PruningConfig(sparsity: 0.5, metric: .l2Magnitude, scope: .perRow), nil),
       ("wanda_per_row", try PruningConfig(sparsity: 0.5, metric: .wanda, scope: .perRow), .inputNorms(norms)),
     ]
     for (name, config, input) in methods {
