@@ -137,6 +137,12 @@ public struct Pruner: Sendable, Hashable {
       return try pruneElements(values, scoring: scoring, check: check, zeroing: zeroing)
     case .groups(let size, let kept):
       if scoring.revealsNonFiniteWeights { try check.run() }
+      if let kept, let fused = SemiStructuredSelection(
+        groupSize: size, kept: kept, scoring: scoring, columns: layout.columns,
+        scalar: Scalar.self)
+      {
+        return fused.prune(values, zeroing: zeroing, threads: threadCount)
+      }
       let mask = groupMask(
         UnsafeBufferPointer(values), layout: layout, size: size, kept: kept, scoring: scoring)
       if zeroing { mask.apply(to: values, threads: threadCount) }

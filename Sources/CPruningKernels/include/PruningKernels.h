@@ -46,4 +46,50 @@ void bonsai_add_column_sums_f32_portable(const float *rows, size_t row_count, si
 // or -1 when it cannot be read.
 int bonsai_affinity_count(void);
 
+// ---- N:M semi-structured selection (SemiStructured.c) ---------------------------------
+
+/// How the weights handed to `bonsai_select_nm` are stored.
+typedef enum {
+  BONSAI_ELEMENT_F32 = 0,
+  BONSAI_ELEMENT_F16 = 1,
+  BONSAI_ELEMENT_BF16 = 2,
+} bonsai_element_format;
+
+/// The score `bonsai_select_nm` ranks weights by, a Float: |w|, w² (rounded to Float) or
+/// |w|·norm[column] (Wanda, rounded to Float).
+typedef enum {
+  BONSAI_NM_ABS = 0,
+  BONSAI_NM_SQUARE = 1,
+  BONSAI_NM_ABS_TIMES_NORM = 2,
+} bonsai_nm_score;
+
+/// An N:M pattern and what its scores need.
+typedef struct {
+  /// How the weights are stored.
+  bonsai_element_format format;
+  /// What they are ranked by.
+  bonsai_nm_score score;
+  /// M, the weights per group: 2, 4 or 8.
+  size_t group;
+  /// M − N, the weights each group prunes: at most `group`.
+  size_t pruned;
+  /// The input norm of each column (finite, ≥ 0) for BONSAI_NM_ABS_TIMES_NORM, else NULL.
+  const float *norms;
+  /// The columns of the matrix (≥ 1), a multiple of `group`.
+  size_t columns;
+} bonsai_nm_pattern;
+
+/// Prunes every group of `pattern->group` consecutive weights of `values[0 ..< count]`
+/// (`count` a multiple of the group; the first weight in column `first_column`): the
+/// `pattern->pruned` lowest scores of each group go, the lower index first among equal
+/// scores. Writes the kept bits, bit i of `kept[i / 64]`, to every word the weights cover
+/// (bits past `count` clear), and, when `zeroing`, +0 over the pruned weights; without
+/// `zeroing` it never writes `values`. The weights must be finite.
+void bonsai_select_nm(void *values, size_t count, const bonsai_nm_pattern *pattern,
+                      size_t first_column, int zeroing, uint64_t *kept);
+
+/// The portable version of `bonsai_select_nm`, whatever the processor (for the tests).
+void bonsai_select_nm_portable(void *values, size_t count, const bonsai_nm_pattern *pattern,
+                               size_t first_column, int zeroing, uint64_t *kept);
+
 #endif
