@@ -57,6 +57,7 @@ static void zero_portable(void *values, size_t index, bonsai_element_format form
   else ((uint16_t *)values)[index] = 0;
 }
 
+/// The pass one group at a time: keys, ranks by counting, bits and zeros.
 static void select_nm_portable(void *values, size_t count, const bonsai_nm_pattern *pattern,
                                size_t column, int zeroing, uint64_t *kept) {
   const size_t group = pattern->group;
@@ -104,7 +105,8 @@ typedef struct {
   int count;
 } rotations;
 
-BONSAI_NM_VECTOR static rotations rotations_of(size_t group) {
+BONSAI_NM_VECTOR static inline __attribute__((always_inline)) rotations rotations_of(
+    size_t group) {
   rotations result;
   result.count = (int)group - 1;
   for (int r = 1; r < (int)group; r++) {
@@ -144,10 +146,9 @@ BONSAI_NM_VECTOR static inline void zero_lanes(void *values, size_t index,
 }
 
 /// The lanes of eight weights (whole groups) that their groups prune, as all-ones lanes.
-BONSAI_NM_VECTOR static inline __m256i pruned_lanes(__m256 weights, __m256 norms,
-                                                    bonsai_nm_score score,
-                                                    const rotations *group,
-                                                    __m256i pruned_count) {
+BONSAI_NM_VECTOR static inline __attribute__((always_inline)) __m256i pruned_lanes(
+    __m256 weights, __m256 norms, bonsai_nm_score score, const rotations *group,
+    __m256i pruned_count) {
   const __m256 magnitude_bits = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 magnitude = _mm256_and_ps(weights, magnitude_bits);
   __m256 value = score == BONSAI_NM_SQUARE ? _mm256_mul_ps(weights, weights)
@@ -176,11 +177,13 @@ BONSAI_NM_VECTOR static inline __m256 column_norms(const float *norms, size_t co
   return _mm256_loadu_ps(lanes);
 }
 
-/// The pass, specialised by the compiler for each format and score it is called with.
+/// The pass, specialised by the compiler for each group size, format and score it is called
+/// with (see `select_nm_avx2`).
 BONSAI_NM_VECTOR static inline __attribute__((always_inline)) void select_nm_body(
     void *values, size_t count, const bonsai_nm_pattern *pattern, size_t column, int zeroing,
-    uint64_t *kept, const bonsai_element_format format, const bonsai_nm_score score) {
-  const rotations group = rotations_of(pattern->group);
+    uint64_t *kept, const size_t group_size, const bonsai_element_format format,
+    const bonsai_nm_score score) {
+  const rotations group = rotations_of(group_size);
   const __m256i pruned_count = _mm256_set1_epi32((int)pattern->pruned);
   const int wanda = score == BONSAI_NM_ABS_TIMES_NORM;
   __m256 norms = _mm256_setzero_ps();
@@ -220,25 +223,52 @@ BONSAI_NM_VECTOR static inline __attribute__((always_inline)) void select_nm_bod
   if (count & 63) kept[count >> 6] = word;
 }
 
+/// `select_nm_body` for the score of `pattern`, the group size and format being fixed.
+BONSAI_NM_VECTOR static inline __attribute__((always_inline)) void select_nm_scored(
+    void *values, size_t count, const bonsai_nm_pattern *pattern, size_t column, int zeroing,
+    uint64_t *kept, const size_t group, const bonsai_element_format format) {
+  switch (pattern->score) {
+  case BONSAI_NM_ABS:
+    select_nm_body(values, count, pattern, column, zeroing, kept, group, format, BONSAI_NM_ABS);
+    break;
+  case BONSAI_NM_SQUARE:
+    select_nm_body(values, count, pattern, column, zeroing, kept, group, format,
+                   BONSAI_NM_SQUARE);
+    break;
+  case BONSAI_NM_ABS_TIMES_NORM:
+    select_nm_body(values, count, pattern, column, zeroing, kept, group, format,
+                   BONSAI_NM_ABS_TIMES_NORM);
+    break;
+  }
+}
+
+/// `select_nm_scored` for the format of `pattern`, the group size being fixed.
+BONSAI_NM_VECTOR static inline __attribute__((always_inline)) void select_nm_formatted(
+    void *values, size_t count, const bonsai_nm_pattern *pattern, size_t column, int zeroing,
+    uint64_t *kept, const size_t group) {
+  switch (pattern->format) {
+  case BONSAI_ELEMENT_F32:
+    select_nm_scored(values, count, pattern, column, zeroing, kept, group, BONSAI_ELEMENT_F32);
+    break;
+  case BONSAI_ELEMENT_F16:
+    select_nm_scored(values, count, pattern, column, zeroing, kept, group, BONSAI_ELEMENT_F16);
+    break;
+  case BONSAI_ELEMENT_BF16:
+    select_nm_scored(values, count, pattern, column, zeroing, kept, group, BONSAI_ELEMENT_BF16);
+    break;
+  }
+}
+
+/// The vector pass, one copy per group size, format and score, so that none of them is
+/// decided per vector and the rotations of a group are unrolled.
 BONSAI_NM_VECTOR static void select_nm_avx2(void *values, size_t count,
                                             const bonsai_nm_pattern *pattern, size_t column,
                                             int zeroing, uint64_t *kept) {
-  // One copy per format and score, so that neither is decided per vector.
-#define SELECT_NM(format, score) \
-  select_nm_body(values, count, pattern, column, zeroing, kept, format, score)
-#define SELECT_NM_SCORES(format)                                           \
-  switch (pattern->score) {                                                \
-  case BONSAI_NM_ABS: SELECT_NM(format, BONSAI_NM_ABS); break;             \
-  case BONSAI_NM_SQUARE: SELECT_NM(format, BONSAI_NM_SQUARE); break;       \
-  case BONSAI_NM_ABS_TIMES_NORM: SELECT_NM(format, BONSAI_NM_ABS_TIMES_NORM); break; \
+  switch (pattern->group) {
+  case 2: select_nm_formatted(values, count, pattern, column, zeroing, kept, 2); break;
+  case 4: select_nm_formatted(values, count, pattern, column, zeroing, kept, 4); break;
+  default: select_nm_formatted(values, count, pattern, column, zeroing, kept, 8); break;
   }
-  switch (pattern->format) {
-  case BONSAI_ELEMENT_F32: SELECT_NM_SCORES(BONSAI_ELEMENT_F32); break;
-  case BONSAI_ELEMENT_F16: SELECT_NM_SCORES(BONSAI_ELEMENT_F16); break;
-  case BONSAI_ELEMENT_BF16: SELECT_NM_SCORES(BONSAI_ELEMENT_BF16); break;
-  }
-#undef SELECT_NM_SCORES
-#undef SELECT_NM
 }
 #endif
 
