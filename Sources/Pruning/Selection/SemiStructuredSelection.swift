@@ -14,21 +14,19 @@ import CPruningKernels
 struct SemiStructuredSelection {
   /// The pattern as the kernel takes it, without its norms (attached for the pass).
   private let pattern: bonsai_nm_pattern
-  /// The input norms of the columns for Wanda, else nil.
-  private let norms: [Float]?
+  /// The input norms of the columns for Wanda, else empty.
+  private let norms: [Float]
 
   /// The fused pass for `kept` of every `groupSize` weights under `scoring`, over a matrix
   /// `columns` wide whose weights are `Scalar`; nil when the pass does not cover them.
   init?<Scalar: PrunableScalar>(
     groupSize: Int, kept: Int, scoring: ElementScoring, columns: Int, scalar: Scalar.Type
   ) {
-    guard [2, 4, 8].contains(groupSize), (0 ... groupSize).contains(kept), columns > 0,
-      let format = Self.format(of: scalar)
-    else { return nil }
+    guard [2, 4, 8].contains(groupSize), let format = Self.format(of: scalar) else { return nil }
     let score: bonsai_nm_score
     switch scoring.kind {
     case .magnitude(let squared):
-      (score, norms) = (squared ? BONSAI_NM_SQUARE : BONSAI_NM_ABS, nil)
+      (score, norms) = (squared ? BONSAI_NM_SQUARE : BONSAI_NM_ABS, [])
     case .wanda(let columnNorms, _):
       (score, norms) = (BONSAI_NM_ABS_TIMES_NORM, columnNorms)
     case .random, .taylor, .supplied:
@@ -51,8 +49,8 @@ struct SemiStructuredSelection {
     let wordCount = (values.count + 63) / 64
     let words = [UInt64](unsafeUninitializedCapacity: wordCount) { words, initialized in
       let target = words
-      (norms ?? []).withUnsafeBufferPointer { norms in
-        let pattern = attaching(self.norms == nil ? nil : norms.baseAddress)
+      norms.withUnsafeBufferPointer { norms in
+        let pattern = attaching(norms)
         Parallel.forEach(tasks: layout.chunkCount, threads: threads) { chunk in
           let units = layout.units(ofChunk: chunk)
           let stride = MemoryLayout<Scalar>.stride
@@ -69,10 +67,13 @@ struct SemiStructuredSelection {
     return PruningMask(count: values.count, words: words)
   }
 
-  /// The pattern with the norms the kernel reads for Wanda (nil for magnitude scores).
-  private func attaching(_ norms: UnsafePointer<Float>?) -> bonsai_nm_pattern {
+  /// The pattern with `norms` attached when its score reads them (Wanda).
+  private func attaching(_ norms: UnsafeBufferPointer<Float>) -> bonsai_nm_pattern {
     var attached = pattern
-    attached.norms = norms
+    if attached.score == BONSAI_NM_ABS_TIMES_NORM {
+      precondition(norms.count == attached.columns, "one input norm per column")
+      attached.norms = norms.baseAddress
+    }
     return attached
   }
 
@@ -99,6 +100,7 @@ extension Kernels {
     let size = pattern.format == BONSAI_ELEMENT_F32 ? 4 : 2
     let count = bytes.count / size
     precondition(count % pattern.group == 0 && kept.count == (count + 63) / 64)
+    precondition(pattern.pruned <= pattern.group && pattern.columns % pattern.group == 0)
     precondition(pattern.norms != nil || pattern.score != BONSAI_NM_ABS_TIMES_NORM)
     guard let base = bytes.baseAddress, let words = kept.baseAddress else { return }
     withUnsafePointer(to: pattern) { pattern in
