@@ -29,12 +29,13 @@ import TestSupport
       }
     }
     func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+    let largeRows = TensorAppender.chunkByteCount / (4 * 240) + 3
     return [
       ("a.f32", .f32, [9, 24], bytes(weights(216))),
       ("b.f16", .f16, [7, 12], bytes(weights(84).map { Float16($0) })),
       ("c.bf16", .bf16, [5, 24], bytes(weights(120).map { UInt16($0.bitPattern >> 16) })),
-      // More than one chunk of the appender (65 536 F32 weights), no whole number of words.
-      ("d.large", .f32, [301, 240], bytes(weights(72_240))),
+      // More than one chunk of the appender, no whole number of mask words.
+      ("d.large", .f32, [largeRows, 240], bytes(weights(largeRows * 240))),
       ("kept.f32", .f32, [3, 8], bytes(weights(24))),
       ("kept.i32", .i32, [2, 4], bytes([0, -5, 0, 3, Int32.min, 0, 1, 0] as [Int32])),
     ]
