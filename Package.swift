@@ -22,12 +22,14 @@ let package = Package(
     ),
     .target(name: "CPruningKernels"),
     .target(name: "Pruning", dependencies: ["COpenBLAS", "CPruningKernels"]),
-    .target(name: "SafeTensors"),
+    .target(name: "CFileSpace"),
+    .target(name: "SafeTensors", dependencies: ["CFileSpace"]),
     .target(name: "CAtomicRename"),
     .target(name: "ModelFolders", dependencies: ["SafeTensors", "CAtomicRename"]),
     .target(name: "CBonsaiABI"),
     .target(name: "BonsaiCInterface", dependencies: ["CBonsaiABI", "Pruning"]),
     .target(name: "CSignalCleanup"),
+    .target(name: "CCountingCopy"),
     .executableTarget(
       name: "bonsai",
       dependencies: [
@@ -35,6 +37,7 @@ let package = Package(
         "SafeTensors",
         "ModelFolders",
         "CSignalCleanup",
+        "CCountingCopy",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -46,7 +49,7 @@ let package = Package(
       dependencies: ["Pruning", "CPruningKernels", "TestSupport", "BonsaiHostProbe"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport", "CCountingCopy"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -45,8 +45,9 @@ public final class SafeTensorsWriter {
   private var state = State.writing
 
   /// Creates `<dir>/.<name>.bonsai-tmp-<pid>-<random>` next to `path` (see
-  /// ``TemporaryName``) and writes the header into it (offsets computed from the headers,
-  /// tensors contiguous in the given order).
+  /// ``TemporaryName``), reserves the whole file's disk space (``StagedFile/reserve(_:)``: a
+  /// disk too full for it fails here) and writes the header into it (offsets computed from
+  /// the headers, tensors contiguous in the given order).
   ///
   /// - Parameters:
   ///   - path: The destination: absent or a regular file. It is created or replaced by
@@ -83,6 +84,8 @@ public final class SafeTensorsWriter {
   }
 
   private init(file: StagedFile, layout: Layout) throws(SafeTensorsError) {
+    // The whole file's space first: cheaper writes, and a full disk found before any.
+    try file.reserve(layout.prefix.count + layout.dataBytes)
     let written = layout.prefix.withUnsafeBytes { buffer in
       Result { () throws(SafeTensorsError) in try file.write(buffer) }
     }

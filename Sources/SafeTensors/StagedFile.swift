@@ -132,6 +132,27 @@ public final class StagedFile {
     return status
   }
 
+  /// Reserves disk space for the first `byteCount` bytes of the file, before they are
+  /// written: the file system allocates their blocks at once, which makes the writes that
+  /// follow cheaper, and a disk too full for them fails here, before anything is written.
+  /// The file's size still grows only as bytes are written. A file system that cannot
+  /// reserve space is no error: the writes then allocate as they go. The corresponding C
+  /// function is `fallocate` with `FALLOC_FL_KEEP_SIZE`.
+  /// - Throws: ``SafeTensorsError/cannotWrite(path:errno:)`` with `ENOSPC`, `EDQUOT` or
+  ///   `EFBIG` (the space does not fit), after which the temporary file is removed.
+  public func reserve(_ byteCount: Int) throws(SafeTensorsError) {
+    precondition(state == .writing, "StagedFile.reserve(_:) after seal or discard")
+    guard byteCount > 0 else { return }
+    do {
+      try SystemCalls.reserveSpace(fd, count: byteCount)
+    } catch where [ENOSPC, EDQUOT, EFBIG].contains(error.code) {
+      discard()
+      throw .cannotWrite(path: destination, errno: error.code)
+    } catch {
+      // Advice only: the writes allocate what was not reserved.
+    }
+  }
+
   /// Appends `bytes` (the corresponding C function is `write`); pass large chunks.
   /// - Throws: ``SafeTensorsError/cannotWrite(path:errno:)`` (`ENOSPC`: "no space left on
   ///   device"), after which the temporary file is removed.

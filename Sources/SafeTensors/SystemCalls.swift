@@ -2,6 +2,8 @@
 // where POSIX allows it and reports failure as a typed `Errno`, which callers turn into a
 // `SafeTensorsError` naming the file.
 
+import CFileSpace
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -135,6 +137,15 @@ enum SystemCalls {
   /// corresponding C function is `link`.
   static func linkFile(_ existing: String, to new: String) throws(Errno) {
     guard link(existing, new) == 0 else { throw .current }
+  }
+
+  /// Allocates the blocks of the first `count` bytes of the file without changing its size,
+  /// retrying on EINTR. The corresponding C function is `fallocate` with
+  /// `FALLOC_FL_KEEP_SIZE`.
+  static func reserveSpace(_ fd: Int32, count: Int) throws(Errno) {
+    while bonsai_reserve_file_space(fd, Int64(count)) != 0 {
+      if errno != EINTR { throw .current }
+    }
   }
 
   /// Starts writing `range` of the file back to disk without waiting. On Linux,

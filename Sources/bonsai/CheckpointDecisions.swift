@@ -29,15 +29,13 @@ extension CheckpointPruning {
     }
   }
 
-  /// Makes the decisions of `plan`, reading the tensors they need one at a time (letting go
-  /// of each one's pages afterwards). `buffer` holds the largest pruned tensor.
+  /// Makes the decisions of `plan`, reading the tensors they need one at a time where they
+  /// lie (letting go of each one's pages afterwards): nothing is copied.
   ///
   /// A global ranking takes its tensors in name order (UTF-8 byte order), whatever the shard
   /// or file order: among equal scores, the tensor whose name comes first is pruned first,
   /// so a folder and the same tensors gathered into one file give the same bits.
-  func decide(
-    _ checkpoint: ShardedCheckpoint, plan: Plan, buffer: UnsafeMutableRawBufferPointer
-  ) throws(CommandLineError) -> Decisions {
+  func decide(_ checkpoint: ShardedCheckpoint, plan: Plan) throws(CommandLineError) -> Decisions {
     var decisions = Decisions()
     do {
       if pruner.config.scope == .global {
@@ -59,13 +57,13 @@ extension CheckpointPruning {
       if compact {
         for tensor in plan.pruned where part?.writes(checkpoint.shard(of: tensor)) ?? true {
           try checkpoint.checkNotTruncated(tensor)
-          let bytes = UnsafeMutableRawBufferPointer(rebasing: buffer[0 ..< tensor.byteCount])
-          checkpoint.withBytes(of: tensor) { bytes.copyMemory(from: $0) }
+          let input = try scoreInputs.input(for: tensor, threads: pruner.threadCount)
+          let mask = try checkpoint.withBytes(of: tensor) { bytes throws(PruningError) in
+            try PrunableBuffer.mask(
+              of: bytes, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
+              input: input, following: nil)
+          }
           checkpoint.release(tensor)
-          let mask = try PrunableBuffer.prune(
-            bytes, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
-            input: try scoreInputs.input(for: tensor, threads: pruner.threadCount),
-            following: nil)
           let (rows, columns) = (tensor.shape[0], tensor.shape[1])
           decisions.compacted[tensor.name] =
             pruner.config.granularity == .rows

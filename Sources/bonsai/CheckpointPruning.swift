@@ -7,8 +7,12 @@ import SafeTensors
 /// by `bonsai prune` and `bonsai demo`: read the headers, decide per tensor, make the
 /// decisions that need more than one tensor (a global ranking, channel groups) or a tensor's
 /// final shape (compaction) over every shard at once, then stream shard by shard, tensor by
-/// tensor, into one atomic writer per shard — pruned tensors through one reused buffer in
-/// their own dtype, the others copied byte for byte.
+/// tensor, into one atomic writer per shard — each pruned tensor's mask decided on the mapped
+/// input while the tensor before it is written (`MaskReadAhead`), then the input copied
+/// through it into the file in cache-sized chunks that count what the report needs
+/// (`TensorAppender`); the others copied byte for byte the same way. Only tensors whose new
+/// values need them whole (SparseGPT, channel groups, compaction, pictures, output errors)
+/// go through a buffer of the largest.
 ///
 /// Nothing depends on how the tensors are spread over shards or ordered inside a file: a
 /// global ranking takes its tensors in name order (see `decide`), and a channel group sums
@@ -180,10 +184,12 @@ struct CheckpointPruning {
     to destination: (ShardedCheckpoint.Shard) throws(CommandLineError) -> StagedFile,
     checking check: ([ModelConfig.Reshaping]) throws(CommandLineError) -> Void = { _ in }
   ) throws(CommandLineError) -> [TensorOutcome] {
-    let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
-    defer { buffer.deallocate() }
-    let decisions = try decide(checkpoint, plan: plan, buffer: buffer)
+    let decisions = try decide(checkpoint, plan: plan)
+    let buffer = wholeTensorBuffer(plan)
+    defer { buffer?.deallocate() }
+    let appender = TensorAppender()
+    var masks = maskReadAhead(checkpoint, plan: plan, decisions: decisions)
+    defer { masks.settle() }
     try check(
       plan.entries.map { tensor, action in
         ModelConfig.Reshaping(
@@ -216,7 +222,7 @@ struct CheckpointPruning {
         for (tensor, action) in entries {
           let outcome = try process(
             tensor, action: action, checkpoint: checkpoint, decisions: decisions,
-            buffer: buffer, writer: writer)
+            masks: &masks, buffer: buffer, appender: appender, writer: writer)
           checkpoint.release(tensor)
           progress.update(
             index: outcomes.count, name: tensor.name, bytesDone: bytesDone + tensor.byteCount,
@@ -237,74 +243,179 @@ struct CheckpointPruning {
     return outcomes
   }
 
+  /// Room for the largest pruned tensor, when some tensor is written whole before it is
+  /// appended (SparseGPT, channel groups, compaction) or read as written afterwards (the
+  /// pictures, the output error); nil when every tensor streams from the input to the file.
+  private func wholeTensorBuffer(_ plan: Plan) -> UnsafeMutableRawBufferPointer? {
+    guard sparseGPT != nil || compact || !plan.groups.isEmpty || pictures != nil || hessians != nil
+    else { return nil }
+    let largest = plan.entries.filter(\.action.isPruning).map(\.info.byteCount).max() ?? 0
+    return .allocate(byteCount: max(largest, 1), alignment: 64)
+  }
+
+  /// Whether `tensor` is pruned by a mask, decided on the input and applied as it is
+  /// streamed into the file (rather than made whole in a buffer first).
+  private func isMasked(_ tensor: TensorInfo, action: Action, decisions: Decisions) -> Bool {
+    action == .prune && sparseGPT == nil && decisions.kept(tensor, action: action) == nil
+  }
+
+  /// The masks of the tensors this run streams through a mask, in writing order, each
+  /// decided while the tensor before it is written.
+  private func maskReadAhead(_ checkpoint: ShardedCheckpoint, plan: Plan, decisions: Decisions)
+    -> MaskReadAhead
+  {
+    let masked = plan.entries.filter { tensor, action in
+      (part?.writes(checkpoint.shard(of: tensor)) ?? true)
+        && isMasked(tensor, action: action, decisions: decisions)
+    }
+    let (pruner, scoreInputs, source) = (pruner, scoreInputs, input)
+    let (rankedInputs, globalCut) = (decisions.rankedInputs, decisions.globalCut)
+    return MaskReadAhead(masked.map(\.info)) { tensor in
+      Result { () throws(CommandLineError) in
+        do {
+          try checkpoint.checkNotTruncated(tensor)
+        } catch {
+          throw CommandLineError.failure("\(error)")
+        }
+        let input =
+          if let ranked = rankedInputs[tensor.name] { ranked } else {
+            try scoreInputs.input(for: tensor, threads: pruner.threadCount)
+          }
+        do {
+          return try checkpoint.withBytes(of: tensor) { bytes throws(PruningError) in
+            try PrunableBuffer.mask(
+              of: bytes, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name,
+              with: pruner, input: input, following: globalCut)
+          }
+        } catch {
+          throw CommandLineError.failure("\(source): \(error)")
+        }
+      }
+    }
+  }
+
   /// Writes one tensor and says what happened to it.
+  ///
+  /// A tensor pruned by a mask streams: the mask is decided on the mapped input (a dry run),
+  /// then the counting copy writes the input through it into the file chunk by chunk,
+  /// counting on the way. A tensor whose new values need it whole (SparseGPT, channel
+  /// groups, compaction) is made in `buffer` first, then streamed from there.
   private func process(
     _ tensor: TensorInfo, action: Action, checkpoint: ShardedCheckpoint, decisions: Decisions,
-    buffer: UnsafeMutableRawBufferPointer, writer: SafeTensorsWriter
+    masks: inout MaskReadAhead, buffer: UnsafeMutableRawBufferPointer?,
+    appender: TensorAppender, writer: SafeTensorsWriter
   ) throws -> TensorOutcome {
     try checkpoint.checkNotTruncated(tensor)
-    let before = checkpoint.withBytes(of: tensor) {
-      ZeroCount.nonzero(in: $0, dtype: tensor.dtype, count: tensor.elementCount)
-    }
     if case .copy = action {
-      try checkpoint.withBytes(of: tensor) { bytes throws(SafeTensorsError) in try writer.append(bytes) }
+      let copied = try checkpoint.withBytes(of: tensor) { bytes throws(SafeTensorsError) in
+        try appender.append(bytes, dtype: tensor.dtype, to: writer)
+      }
       return TensorOutcome(
-        info: tensor, action: action, outputShape: tensor.shape, nonzeroBefore: before,
-        nonzeroAfter: before, kept: nil, scoreSource: nil, pattern: nil)
+        info: tensor, action: action, outputShape: tensor.shape,
+        nonzeroBefore: copied.counts.source, nonzeroAfter: copied.counts.written, kept: nil,
+        scoreSource: nil, pattern: nil)
     }
     let kept = decisions.kept(tensor, action: action)
     let shape = outputShape(of: tensor, kept: kept)
-    let count = shape.reduce(1, *)
+    var semiStructured: (keep: Int, group: Int)?
+    if action == .prune, case .semiStructured(let keep, let group) = pruner.config.granularity {
+      semiStructured = (keep, group)
+    }
+    let measured = action == .prune && shape == tensor.shape && hessians != nil
+    let streamed =
+      isMasked(tensor, action: action, decisions: decisions)
+      ? try streamMasked(
+        tensor, mask: try masks.mask(of: tensor), checkpoint: checkpoint,
+        landingIn: pictures != nil || measured ? buffer : nil,
+        recordingNonzeros: semiStructured != nil, appender: appender, writer: writer)
+      : try streamRebuilt(
+        tensor, kept: kept, shape: shape, checkpoint: checkpoint, buffer: buffer,
+        recordingNonzeros: semiStructured != nil, appender: appender, writer: writer)
+    if let pictures, let written = streamed.written {
+      checkpoint.withBytes(of: tensor) { pictures.add(tensor, shape: shape, before: $0, after: written) }
+    }
+    let error =
+      measured
+      ? try streamed.written.flatMap { try outputError(tensor, checkpoint: checkpoint, written: $0) }
+      : nil
+    return TensorOutcome(
+      info: tensor, action: action, outputShape: shape, nonzeroBefore: streamed.nonzeroBefore,
+      nonzeroAfter: streamed.appended.counts.written, kept: kept,
+      scoreSource: action != .prune ? scoreInputs.source(of: pruner.config.metric) + " (channel group)"
+        : sparseGPT.map { "Hessians (\($0.hessians.file.path))" }
+        ?? scoreInputs.source(of: pruner.config.metric),
+      pattern: semiStructured.map { pattern in
+        PruneReport.Pattern(
+          keep: pattern.keep, of: pattern.group,
+          satisfied: streamed.appended.nonzeroBits?.satisfies(keep: pattern.keep, of: pattern.group)
+            ?? false)
+      },
+      keptWeightsUpdated: action == .prune && sparseGPT != nil,
+      relativeOutputError: error)
+  }
+
+  /// What streaming one pruned tensor into the file found.
+  private struct Streamed {
+    /// The input's nonzero elements.
+    let nonzeroBefore: Int
+    /// What the append counted and recorded of the written tensor.
+    let appended: TensorAppender.Appended
+    /// The written tensor, when it is also whole in memory.
+    let written: UnsafeRawBufferPointer?
+  }
+
+  /// A tensor pruned by its mask, applied as the input is copied into the file; the written
+  /// tensor lands in `landing` too when given.
+  private func streamMasked(
+    _ tensor: TensorInfo, mask: PruningMask, checkpoint: ShardedCheckpoint,
+    landingIn landing: UnsafeMutableRawBufferPointer?, recordingNonzeros: Bool,
+    appender: TensorAppender, writer: SafeTensorsWriter
+  ) throws -> Streamed {
+    let whole = landing.map { UnsafeMutableRawBufferPointer(rebasing: $0[0 ..< tensor.byteCount]) }
+    let appended = try checkpoint.withBytes(of: tensor) { bytes throws(SafeTensorsError) in
+      try appender.append(
+        bytes, dtype: tensor.dtype, keeping: mask, landingIn: whole,
+        recordingNonzeros: recordingNonzeros, to: writer)
+    }
+    return Streamed(
+      nonzeroBefore: appended.counts.source, appended: appended,
+      written: whole.map(UnsafeRawBufferPointer.init))
+  }
+
+  /// A tensor whose new values are made whole in `buffer` — compacted, its group's channels
+  /// kept, or reconstructed by SparseGPT — then appended from there.
+  private func streamRebuilt(
+    _ tensor: TensorInfo, kept: KeptIndices?, shape: [Int], checkpoint: ShardedCheckpoint,
+    buffer: UnsafeMutableRawBufferPointer?, recordingNonzeros: Bool, appender: TensorAppender,
+    writer: SafeTensorsWriter
+  ) throws -> Streamed {
+    guard let buffer else { preconditionFailure("no buffer for a tensor made whole") }
     let written = UnsafeMutableRawBufferPointer(
-      rebasing: buffer[0 ..< count * tensor.dtype.bitWidth / 8])
+      rebasing: buffer[0 ..< shape.reduce(1, *) * tensor.dtype.bitWidth / 8])
+    let nonzeroBefore: Int
     if compact, let kept {
-      checkpoint.withBytes(of: tensor) { kept.compact($0, shape: tensor.shape, dtype: tensor.dtype, into: written) }
+      nonzeroBefore = checkpoint.withBytes(of: tensor) { bytes in
+        kept.compact(bytes, shape: tensor.shape, dtype: tensor.dtype, into: written)
+        return ZeroCount.nonzero(in: bytes, dtype: tensor.dtype, count: tensor.elementCount)
+      }
     } else {
-      checkpoint.withBytes(of: tensor) { written.copyMemory(from: $0) }
+      nonzeroBefore = checkpoint.withBytes(of: tensor) { bytes in
+        CountingCopy.copy(
+          bytes, elementSize: tensor.dtype.bitWidth / 8, to: written, keeping: nil,
+          writtenNonzero: nil
+        ).source
+      }
       if let kept {
         kept.zeroOthers(written, shape: tensor.shape, dtype: tensor.dtype)
       } else if let sparseGPT {
         try sparseGPT.prune(written, tensor: tensor)
-      } else {
-        do {
-          try PrunableBuffer.prune(
-            written, dtype: tensor.dtype, shape: tensor.shape, name: tensor.name, with: pruner,
-            input: try decisions.rankedInputs[tensor.name]
-              ?? scoreInputs.input(for: tensor, threads: pruner.threadCount),
-            following: decisions.globalCut)
-        } catch let error as PruningError {
-          throw CommandLineError.failure("\(input): \(error)")
-        }
       }
     }
-    let after = ZeroCount.nonzero(
-      in: UnsafeRawBufferPointer(written), dtype: tensor.dtype, count: count)
-    var pattern: PruneReport.Pattern?
-    if action == .prune, case .semiStructured(let keep, let group) = pruner.config.granularity {
-      pattern = PruneReport.Pattern(
-        keep: keep, of: group,
-        satisfied: PrunableBuffer.satisfiesPattern(
-          UnsafeRawBufferPointer(written), dtype: tensor.dtype, columns: tensor.shape[1],
-          keep: keep, of: group))
-    }
-    if let pictures {
-      checkpoint.withBytes(of: tensor) {
-        pictures.add(tensor, shape: shape, before: $0, after: UnsafeRawBufferPointer(written))
-      }
-    }
-    let error =
-      action == .prune && shape == tensor.shape
-      ? try outputError(tensor, checkpoint: checkpoint, written: UnsafeRawBufferPointer(written))
-      : nil
-    try writer.append(UnsafeRawBufferPointer(written))
-    return TensorOutcome(
-      info: tensor, action: action, outputShape: shape, nonzeroBefore: before,
-      nonzeroAfter: after, kept: kept,
-      scoreSource: action != .prune ? scoreInputs.source(of: pruner.config.metric) + " (channel group)"
-        : sparseGPT.map { "Hessians (\($0.hessians.file.path))" }
-        ?? scoreInputs.source(of: pruner.config.metric),
-      pattern: pattern, keptWeightsUpdated: action == .prune && sparseGPT != nil,
-      relativeOutputError: error)
+    let appended = try appender.append(
+      UnsafeRawBufferPointer(written), dtype: tensor.dtype, recordingNonzeros: recordingNonzeros,
+      to: writer)
+    return Streamed(
+      nonzeroBefore: nonzeroBefore, appended: appended, written: UnsafeRawBufferPointer(written))
   }
 
   /// The relative output error of a pruned tensor, when Hessians were given.

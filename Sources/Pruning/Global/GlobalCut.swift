@@ -102,6 +102,33 @@ extension Pruner {
     _ values: inout MutableSpan<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil,
     following cut: GlobalCut
   ) throws(PruningError) -> PruningMask {
+    try values.withUnsafeMutableBufferPointer { values throws(PruningError) in
+      try share(of: cut, values, shape: shape, name: name, input: input, zeroing: true)
+    }
+  }
+
+  /// The mask that `prune(_:shape:name:input:following:)` would return, without changing
+  /// the weights: a dry run over weights read where they lie (a mapped checkpoint, say).
+  ///
+  /// - Throws: as `prune(_:shape:name:input:following:)`.
+  public func mask<Scalar: PrunableScalar>(
+    of values: Span<Scalar>, shape: [Int], name: String, input: ScoreInput? = nil,
+    following cut: GlobalCut
+  ) throws(PruningError) -> PruningMask {
+    try values.withUnsafeBufferPointer { values throws(PruningError) in
+      // Never written: the share is told not to zero.
+      try share(
+        of: cut, UnsafeMutableBufferPointer(mutating: values), shape: shape, name: name,
+        input: input, zeroing: false)
+    }
+  }
+
+  /// The mask of one tensor's share of `cut`, checked as the ranking checked the tensor;
+  /// with `zeroing`, the pruned weights are zeroed in the pass that decides the mask.
+  private func share<Scalar: PrunableScalar>(
+    of cut: GlobalCut, _ values: UnsafeMutableBufferPointer<Scalar>, shape: [Int], name: String,
+    input: ScoreInput?, zeroing: Bool
+  ) throws(PruningError) -> PruningMask {
     guard let index = cut.indexByName[name] else { throw .unknownTensor(name: name) }
     let member = cut.members[index]
     guard member.shape == shape else {
@@ -120,12 +147,10 @@ extension Pruner {
       columns: columns)
     let scoring = ElementScoring(
       cut.config.metric, input: input, columns: columns, firstStep: member.firstUnit)
-    return values.withUnsafeMutableBufferPointer { values in
-      GlobalShare(
-        cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
-        threads: threadCount
-      ).runSpecialized(values)
-    }
+    return GlobalShare(
+      cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
+      threads: threadCount, zeroing: zeroing
+    ).runSpecialized(values)
   }
 
   /// The keys of `tensors` as consecutive segments of one ranking, each tensor's scored from
@@ -163,16 +188,19 @@ extension Pruner {
   }
 }
 
-/// Pruning one tensor with its share of a global cut, run specialised for its scalar type.
+/// Pruning one tensor with its share of a global cut, run specialised for its scalar type;
+/// without `zeroing` (a dry run) the mask is decided and the values never written.
 private struct GlobalShare: ScalarOperation {
   let cut: SelectionCut
   let scoring: ElementScoring
   let zerosFirst: Bool
   let threads: Int
+  let zeroing: Bool
 
   func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) -> PruningMask {
     let keys = ElementScoreKeys(
       values: UnsafeBufferPointer(values), scoring: scoring, zerosFirst: zerosFirst)
+    guard zeroing else { return cut.mask(of: keys, threads: threads) }
     return cut.mask(of: keys, threads: threads) { start, kept in
       PruningMask.zero(values, from: start, keeping: kept)
     }

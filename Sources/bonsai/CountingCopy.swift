@@ -1,0 +1,44 @@
+import CCountingCopy
+
+/// The Swift face of the counting copy (Sources/CCountingCopy): the one pass that writes a
+/// tensor's output bytes, masked or not, and counts what the report needs on the way —
+/// buffers in, checked sizes, no pointer arithmetic outside this file.
+enum CountingCopy {
+  /// Nonzero elements (±0 count as zero) of the source and of what was written.
+  struct Counts: Equatable {
+    var source = 0
+    var written = 0
+  }
+
+  /// Copies the elements of `source` (each `elementSize` bytes: 4 or 2) to `destination`,
+  /// as +0 where their bit in `kept` is clear, sets a bit of `writtenNonzero` per written
+  /// element that is nonzero, and counts. Without `destination` it only counts (and
+  /// records); without `kept` every element is kept. Any alignment.
+  ///
+  /// The corresponding C functions are `bonsai_counting_copy_32` and `…_16`.
+  static func copy(
+    _ source: UnsafeRawBufferPointer, elementSize: Int,
+    to destination: UnsafeMutableRawBufferPointer?, keeping kept: UnsafeBufferPointer<UInt64>?,
+    writtenNonzero: UnsafeMutableBufferPointer<UInt64>?
+  ) -> Counts {
+    precondition(elementSize == 4 || elementSize == 2, "no counting copy of \(elementSize)-byte elements")
+    precondition(source.count % elementSize == 0, "a partial element")
+    let count = source.count / elementSize
+    let words = (count + 63) / 64
+    precondition(destination.map { $0.count >= source.count } ?? true, "no room to copy")
+    precondition(kept.map { $0.count >= words } ?? true, "mask shorter than the elements")
+    precondition(writtenNonzero.map { $0.count >= words } ?? true, "no room for the bits")
+    guard count > 0, let from = source.baseAddress else { return Counts() }
+    var totals: [UInt64] = [0, 0]
+    totals.withUnsafeMutableBufferPointer { totals in
+      guard let counts = totals.baseAddress else { return }
+      let (to, keptBits, bits) = (destination?.baseAddress, kept?.baseAddress, writtenNonzero?.baseAddress)
+      if elementSize == 4 {
+        bonsai_counting_copy_32(from, to, count, keptBits, bits, counts)
+      } else {
+        bonsai_counting_copy_16(from, to, count, keptBits, bits, counts)
+      }
+    }
+    return Counts(source: Int(totals[0]), written: Int(totals[1]))
+  }
+}
