@@ -137,6 +137,9 @@ public struct Pruner: Sendable, Hashable {
       return try pruneElements(values, scoring: scoring, check: check, zeroing: zeroing)
     case .groups(let size, let kept):
       if scoring.revealsNonFiniteWeights { try check.run() }
+      if let rows = RowSelection(layout: layout, config: config, scoring: scoring) {
+        return rows.prune(values, zeroing: zeroing, threads: threadCount)
+      }
       let mask = groupMask(
         UnsafeBufferPointer(values), layout: layout, size: size, kept: kept, scoring: scoring)
       if zeroing { mask.apply(to: values, threads: threadCount) }
