@@ -8,14 +8,63 @@
 #include <immintrin.h>
 #define BONSAI_AVX2 __attribute__((target("avx2")))
 
+#define BONSAI_F16C __attribute__((target("avx2,f16c")))
+
 // Set once when the library is loaded, before any thread can call a kernel.
 static int row_avx2_available = 0;
+static int row_f16c_available = 0;
 
 __attribute__((constructor)) static void detect_row_processor(void) {
   __builtin_cpu_init();
   row_avx2_available = __builtin_cpu_supports("avx2") ? 1 : 0;
+  row_f16c_available = row_avx2_available && __builtin_cpu_supports("f16c") ? 1 : 0;
 }
 #endif
+
+// ---- widening half precision ----------------------------------------------------------
+
+// IEEE binary16 to binary32, exactly: the exponent rebiased (15 → 127), subnormals scaled
+// from their integer mantissa, infinities and NaNs kept as such.
+static inline float widen_half(uint16_t half) {
+  uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
+  uint32_t exponent = (half >> 10) & 0x1Fu, mantissa = half & 0x3FFu;
+  uint32_t bits;
+  if (exponent == 0x1F) {
+    bits = sign | 0x7F800000u | (mantissa << 13);
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else {
+    float magnitude = (float)mantissa * 0x1p-24f;
+    memcpy(&bits, &magnitude, sizeof bits);
+    bits |= sign;
+  }
+  float value;
+  memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+static void widen_f16_portable(const uint16_t *halves, size_t count, float *floats) {
+  for (size_t i = 0; i < count; i++) floats[i] = widen_half(halves[i]);
+}
+
+#if defined(__x86_64__)
+BONSAI_F16C static void widen_f16_f16c(const uint16_t *halves, size_t count, float *floats) {
+  size_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(floats + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(halves + i))));
+  widen_f16_portable(halves + i, count - i, floats + i);
+}
+#endif
+
+void bonsai_widen_f16(const uint16_t *halves, size_t count, float *floats) {
+#if defined(__x86_64__)
+  if (row_f16c_available) {
+    widen_f16_f16c(halves, count, floats);
+    return;
+  }
+#endif
+  widen_f16_portable(halves, count, floats);
+}
 
 // ---- row keys -------------------------------------------------------------------------
 
@@ -162,4 +211,8 @@ size_t bonsai_count_below_portable(const uint32_t *keys, size_t count, uint32_t 
 
 void bonsai_sort_sample_portable(const uint32_t *keys, size_t count, uint32_t *sorted) {
   sort_sample_portable(keys, count, sorted);
+}
+
+void bonsai_widen_f16_portable(const uint16_t *halves, size_t count, float *floats) {
+  widen_f16_portable(halves, count, floats);
 }

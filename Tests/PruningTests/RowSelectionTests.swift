@@ -378,4 +378,25 @@ private func inputNorms(_ generator: inout SeededGenerator, _ count: Int) -> [Fl
       #expect(portable == keys.sorted(), "distinct \(distinct)")
     }
   }
+
+  /// Every one of the 65 536 half-precision bit patterns widens to `Float(half)`, bit for
+  /// bit (NaNs to a NaN).
+  @Test func halfWideningMatchesSwiftForEveryPattern() {
+    let halves = (0 ... UInt16.max).map { Float16(bitPattern: $0) }
+    var fast = [Float](repeating: 0, count: halves.count)
+    var portable = fast
+    halves.withUnsafeBufferPointer { halves in
+      halves.withMemoryRebound(to: UInt16.self) { bits in
+        bonsai_widen_f16(bits.baseAddress, bits.count, &fast)
+        bonsai_widen_f16_portable(bits.baseAddress, bits.count, &portable)
+      }
+    }
+    let wrong = halves.indices.filter { index in
+      let expected = Float(halves[index])
+      return [fast[index], portable[index]].contains { widened in
+        expected.isNaN ? !widened.isNaN : widened.bitPattern != expected.bitPattern
+      }
+    }
+    #expect(wrong.isEmpty, "wrong patterns: \(wrong.prefix(8))")
+  }
 }

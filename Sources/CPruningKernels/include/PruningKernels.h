@@ -48,6 +48,10 @@ int bonsai_affinity_count(void);
 
 // ---- Per-row selection --------------------------------------------------------------
 
+/// Widens `count` IEEE half-precision values (given by their bits) to Float32, exactly
+/// (F16C's conversion when the processor has it).
+void bonsai_widen_f16(const uint16_t *halves, size_t count, float *floats);
+
 /// Writes the selection keys of one row of `count` Float32 weights to `keys`: the key of
 /// |w| (`norms` NULL, `squared` 0), of w² rounded to Float (`squared` 1), or of the Float
 /// product |w|·norms[j] (Wanda, `norms` given, each ≥ 0). A key is the score's magnitude
@@ -64,6 +68,7 @@ size_t bonsai_count_below(const uint32_t *keys, size_t count, uint32_t threshold
 void bonsai_sort_sample(const uint32_t *keys, size_t count, uint32_t *sorted);
 
 /// The portable versions of the per-row kernels, for the tests.
+void bonsai_widen_f16_portable(const uint16_t *halves, size_t count, float *floats);
 void bonsai_row_keys_f32_portable(const float *weights, size_t count, int squared,
                                   const float *norms, uint32_t *keys);
 size_t bonsai_count_below_portable(const uint32_t *keys, size_t count, uint32_t threshold);

@@ -57,6 +57,18 @@ enum Kernels {
     bonsai_add_column_sums_f32(base, rows.count / columns, columns, absolute ? 1 : 0, target)
   }
 
+  /// Writes `halves` widened to `Float` (exactly) to `floats`. The corresponding C function
+  /// is `bonsai_widen_f16`.
+  static func widen(
+    _ halves: UnsafeBufferPointer<Float16>, into floats: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(floats.count >= halves.count)
+    guard let base = halves.baseAddress, let target = floats.baseAddress else { return }
+    base.withMemoryRebound(to: UInt16.self, capacity: halves.count) { bits in
+      bonsai_widen_f16(bits, halves.count, target)
+    }
+  }
+
   /// Writes the keys of one row of weights to `keys`: of |w|, of w² (`squared`), or of
   /// |w|·norms[j] when `norms` is given (Wanda), each the score's magnitude bits under the
   /// key's marker bit (`ScoreKey.magnitudeKey`). The corresponding C function is

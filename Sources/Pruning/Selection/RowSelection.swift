@@ -2,7 +2,7 @@
 // Wanda scores, fused into one visit per row while the row is in cache:
 //   1. the row's keys are computed once into a scratch buffer (`bonsai_row_keys_f32`;
 //      Float16 and BFloat16 rows are widened first);
-//   2. the key of rank k − 1 is found there, without a branch on the keys: a sorted sample
+//   2. the key of rank k − 1 is found there, with no branch per key: a sorted sample
 //      of 32 evenly spaced keys brackets it, one pass (`bonsai_tally_keys`) counts the keys
 //      below the bracket and at its ends and gathers the three eighths or so inside it, and
 //      the same is done again on those until a few hundred remain, which a quickselect
@@ -94,11 +94,15 @@ struct RowSelection {
   ) {
     let range = row * columns ..< (row + 1) * columns
     let weights = UnsafeMutableBufferPointer(rebasing: values[range])
+    let raw = UnsafeRawBufferPointer(weights)
     if Scalar.self == Float.self {
-      let floats = UnsafeRawBufferPointer(weights).assumingMemoryBound(to: Float.self)
-      fillKeys(of: floats, into: scratch.keys)
+      fillKeys(of: raw.assumingMemoryBound(to: Float.self), into: scratch.keys)
     } else {
-      for column in 0 ..< columns { scratch.widened[column] = weights[column].widened }
+      if Scalar.self == Float16.self {
+        Kernels.widen(raw.assumingMemoryBound(to: Float16.self), into: scratch.widened)
+      } else {
+        for column in 0 ..< columns { scratch.widened[column] = weights[column].widened }
+      }
       fillKeys(of: UnsafeBufferPointer(scratch.widened), into: scratch.keys)
     }
     var (threshold, ties) = Self.cut(pruning: prunedPerRow, scratch: scratch)
