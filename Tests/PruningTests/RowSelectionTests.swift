@@ -72,7 +72,7 @@ private func perRowConfig(_ sparsity: Double, _ metric: RowMetric, minNonzero: I
 }
 
 /// Prunes `values` (a `shape` matrix) per row on 1, 2 and 3 threads and checks, against the
-/// reference: that the fused path is the one taken, the mask, that pruned weights are +0 and
+/// reference: that the fused path is the one taken (the generic one for narrow rows), the mask, that pruned weights are +0 and
 /// kept ones keep their bits, that the dry run gives the same mask and that the thread count
 /// does not matter.
 private func expectMatchesReference<Scalar: PrunableScalar>(
@@ -84,9 +84,10 @@ private func expectMatchesReference<Scalar: PrunableScalar>(
   let layout = try UnitLayout(
     shape: shape.dimensions, valueCount: values.count, name: "w", config: config)
   let scoring = ElementScoring(config.metric, input: input, columns: shape.columns)
+  let fused = RowSelection(layout: layout, config: config, scoring: scoring) != nil
   #expect(
-    RowSelection(layout: layout, config: config, scoring: scoring) != nil,
-    "the fused path is taken", sourceLocation: sourceLocation)
+    fused == (shape.columns >= RowSelection.minimumColumns),
+    "the fused path is taken unless the rows are narrow", sourceLocation: sourceLocation)
   let surviving = (minNonzero + shape.rows - 1) / shape.rows
   let k = max(
     0, min(Int((sparsity * Double(shape.columns)).rounded(.down)), shape.columns - surviving))
@@ -114,10 +115,12 @@ private func expectMatchesReference<Scalar: PrunableScalar>(
   #expect(masks.allSatisfy { $0 == masks[0] }, "\(label)", sourceLocation: sourceLocation)
 }
 
-/// Narrow rows (one column, around the vector width and a mask word), rows long enough to be
-/// narrowed by sampled brackets, bands of rows sharing mask words, and the benchmark's width.
+/// Narrow rows (left to the generic path below `RowSelection.minimumColumns`, then around the
+/// vector width and a mask word), rows long enough to be narrowed by sampled brackets, bands
+/// of rows sharing mask words, and the benchmark's width.
 private let fusedShapes: [MatrixShape] = [
-  .init(5, 1), .init(7, 3), .init(130, 17), .init(4, 63), .init(3, 64), .init(5, 65),
+  .init(5, 1), .init(7, 3), .init(9, 16), .init(130, 17), .init(4, 63), .init(3, 64),
+  .init(5, 65),
   .init(3, 300), .init(4, 1000), .init(3, 4096), .init(2, 11008),
 ]
 
@@ -280,9 +283,9 @@ private func inputNorms(_ generator: inout SeededGenerator, _ count: Int) -> [Fl
   }
 
   /// The fused path takes exactly what it covers: per-row scope with L1, L2, the Taylor
-  /// proxy or Wanda, first rounds, rows up to `LowestKSelection.smallCount`; everything else
-  /// (iterative rounds, other metrics, wider rows, N:M patterns, tensor scope) is left to
-  /// the generic path.
+  /// proxy or Wanda, first rounds, rows of `RowSelection.minimumColumns` up to
+  /// `LowestKSelection.smallCount`; everything else (iterative rounds, other metrics,
+  /// narrower or wider rows, N:M patterns, tensor scope) is left to the generic path.
   @Test func fusedPathCoversOnlyWhatItShould() throws {
     func covers(
       _ config: PruningConfig, columns: Int = 64, input: ScoreInput? = nil
@@ -307,6 +310,9 @@ private func inputNorms(_ generator: inout SeededGenerator, _ count: Int) -> [Fl
     #expect(
       try covers(
         PruningConfig(sparsity: 0.5, scope: .perRow), columns: LowestKSelection.smallCount))
+    let perRow = try PruningConfig(sparsity: 0.5, scope: .perRow)
+    #expect(try covers(perRow, columns: RowSelection.minimumColumns))
+    #expect(try !covers(perRow, columns: RowSelection.minimumColumns - 1))
     #expect(try !covers(.semiStructured(keep: 2, of: 4)))
     #expect(try !covers(.unstructuredL1(sparsity: 0.5)))
   }

@@ -16,8 +16,9 @@
 // written in bands of rows that start on a 64-bit word, so every thread count gives the same
 // bits.
 
-/// The fused per-row selection of magnitude (L1, L2) and Wanda scores, for rows of up to
-/// `LowestKSelection.smallCount` weights of a first round (not iterative).
+/// The fused per-row selection of magnitude (L1, L2) and Wanda scores, for rows of
+/// `minimumColumns` to `LowestKSelection.smallCount` weights of a first round (not
+/// iterative).
 struct RowSelection {
   /// Sets of at least this many keys are narrowed by a sampled bracket before the select.
   static let narrowedSize = 256
@@ -27,6 +28,10 @@ struct RowSelection {
   /// the sample: two standard deviations of it (√(32 · ¼) ≈ 2.8) at the median, so that
   /// about 1 bracket in 30 misses, and some three eighths of the keys fall inside.
   static let bracketMargin = 6
+  /// Narrower rows are left to `GroupedSelection`, whose rank counting over runs of rows
+  /// beats this path's fixed cost per row there (measured: 3× faster at 3 columns, even at
+  /// 17, slower beyond).
+  static let minimumColumns = 17
   /// Rows handed to a worker at a time cover at least this many weights.
   static let taskSize = 1 << 16
 
@@ -41,11 +46,12 @@ struct RowSelection {
   let norms: [Float]?
 
   /// The fused selection of a per-row configuration it covers — unstructured per-row scope,
-  /// L1, L2 (or the Taylor proxy, scored as L2) or Wanda scores, not iterative, rows of at
-  /// most `LowestKSelection.smallCount` weights — and nil for any other.
+  /// L1, L2 (or the Taylor proxy, scored as L2) or Wanda scores, not iterative, rows of
+  /// `minimumColumns` to `LowestKSelection.smallCount` weights — and nil for any other.
   init?(layout: UnitLayout, config: PruningConfig, scoring: ElementScoring) {
     guard layout.units == .groups(size: layout.columns, kept: nil), config.scope == .perRow,
-      config.iterative == nil, layout.columns <= LowestKSelection.smallCount
+      config.iterative == nil,
+      (Self.minimumColumns ... LowestKSelection.smallCount).contains(layout.columns)
     else { return nil }
     switch scoring.kind {
     case .magnitude(let squared): (self.squared, norms) = (squared, nil)
