@@ -14,7 +14,7 @@ import TestSupport
 @testable import Pruning
 
 /// The scores the fused path ranks.
-enum RowMetric: CaseIterable, CustomTestStringConvertible {
+private enum RowMetric: CaseIterable, CustomTestStringConvertible {
   case l1, l2, wanda
 
   var metric: ImportanceMetric {
