@@ -7,7 +7,6 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define BONSAI_AVX2 __attribute__((target("avx2")))
-
 #define BONSAI_F16C __attribute__((target("avx2,f16c")))
 
 // Set once when the library is loaded, before any thread can call a kernel.

@@ -146,7 +146,7 @@ struct RowSelection {
     // the row's keys lie below all of them.
     var keys = UnsafeBufferPointer(scratch.keys)
     var (rank, below) = (k - 1, 0)
-    var gathering = scratch.gathered.0
+    var (gathering, spare) = scratch.gathered
     narrowing: while keys.count >= narrowedSize {
       let (lo, hi) = bracket(of: keys, rank: rank, scratch: scratch)
       scratch.counts.update(repeating: 0)
@@ -156,7 +156,7 @@ struct RowSelection {
         (Int(scratch.counts[0]), Int(scratch.counts[1]), Int(scratch.counts[2]))
       switch rank - belowLo {
       case ..<0:
-        break narrowing
+        break narrowing  // The bracket missed: the select takes all these keys.
       case ..<equalLo:
         return (lo, k - below - belowLo)
       case ..<(equalLo + inside):
@@ -165,13 +165,12 @@ struct RowSelection {
         let shrank = inside <= keys.count * 3 / 4
         (rank, below) = (rank - belowLo - equalLo, below + belowLo + equalLo)
         keys = UnsafeBufferPointer(rebasing: gathering[0 ..< inside])
-        gathering = gathering.baseAddress == scratch.gathered.0.baseAddress
-          ? scratch.gathered.1 : scratch.gathered.0
+        swap(&gathering, &spare)
         if !shrank { break narrowing }
       case ..<(equalLo + inside + equalHi):
         return (hi, k - below - belowLo - equalLo - inside)
       default:
-        break narrowing
+        break narrowing  // Missed above.
       }
     }
     let selection = UnsafeMutableBufferPointer(rebasing: scratch.selection[0 ..< keys.count])
