@@ -143,6 +143,9 @@ public struct Pruner: Sendable, Hashable {
       {
         return fused.prune(values, zeroing: zeroing, threads: threadCount)
       }
+      if let rows = RowSelection(layout: layout, config: config, scoring: scoring) {
+        return rows.prune(values, zeroing: zeroing, threads: threadCount)
+      }
       let mask = groupMask(
         UnsafeBufferPointer(values), layout: layout, size: size, kept: kept, scoring: scoring)
       if zeroing { mask.apply(to: values, threads: threadCount) }

@@ -92,4 +92,32 @@ void bonsai_select_nm(void *values, size_t count, const bonsai_nm_pattern *patte
 void bonsai_select_nm_portable(void *values, size_t count, const bonsai_nm_pattern *pattern,
                                size_t first_column, int zeroing, uint64_t *kept);
 
+// ---- Per-row selection --------------------------------------------------------------
+
+/// Widens `count` IEEE half-precision values (given by their bits) to Float32, exactly
+/// (F16C's conversion when the processor has it).
+void bonsai_widen_f16(const uint16_t *halves, size_t count, float *floats);
+
+/// Writes the selection keys of one row of `count` Float32 weights to `keys`: the key of
+/// |w| (`norms` NULL, `squared` 0), of w² rounded to Float (`squared` 1), or of the Float
+/// product |w|·norms[j] (Wanda, `norms` given, each ≥ 0). A key is the score's magnitude
+/// bits under a marker bit (0x80000000), so keys order as the scores do and −0 keys as +0.
+/// The weights must be finite; a w² or |w|·norm that overflows keys as +Inf.
+void bonsai_row_keys_f32(const float *weights, size_t count, int squared, const float *norms,
+                         uint32_t *keys);
+
+/// The number of `keys[0 ..< count]` below `threshold` (`count` below 2^32).
+size_t bonsai_count_below(const uint32_t *keys, size_t count, uint32_t threshold);
+
+/// Writes the `count` keys (a small sample: O(count²) work, no branch on the keys) to
+/// `sorted` in ascending order.
+void bonsai_sort_sample(const uint32_t *keys, size_t count, uint32_t *sorted);
+
+/// The portable versions of the per-row kernels, for the tests.
+void bonsai_widen_f16_portable(const uint16_t *halves, size_t count, float *floats);
+void bonsai_row_keys_f32_portable(const float *weights, size_t count, int squared,
+                                  const float *norms, uint32_t *keys);
+size_t bonsai_count_below_portable(const uint32_t *keys, size_t count, uint32_t threshold);
+void bonsai_sort_sample_portable(const uint32_t *keys, size_t count, uint32_t *sorted);
+
 #endif

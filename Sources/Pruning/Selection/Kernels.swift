@@ -56,4 +56,47 @@ enum Kernels {
     guard let base = rows.baseAddress, let target = sums.baseAddress else { return }
     bonsai_add_column_sums_f32(base, rows.count / columns, columns, absolute ? 1 : 0, target)
   }
+
+  /// Writes `halves` widened to `Float` (exactly) to `floats`. The corresponding C function
+  /// is `bonsai_widen_f16`.
+  static func widen(
+    _ halves: UnsafeBufferPointer<Float16>, into floats: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(floats.count >= halves.count)
+    guard let base = halves.baseAddress, let target = floats.baseAddress else { return }
+    base.withMemoryRebound(to: UInt16.self, capacity: halves.count) { bits in
+      bonsai_widen_f16(bits, halves.count, target)
+    }
+  }
+
+  /// Writes the keys of one row of weights to `keys`: of |w|, of w² (`squared`), or of
+  /// |w|·norms[j] when `norms` is given (Wanda), each the score's magnitude bits under the
+  /// key's marker bit (`ScoreKey.magnitudeKey`). The corresponding C function is
+  /// `bonsai_row_keys_f32`.
+  static func rowKeys(
+    of weights: UnsafeBufferPointer<Float>, squared: Bool, norms: UnsafeBufferPointer<Float>?,
+    into keys: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    precondition(keys.count >= weights.count && (norms?.count ?? weights.count) == weights.count)
+    guard let base = weights.baseAddress, let target = keys.baseAddress else { return }
+    bonsai_row_keys_f32(base, weights.count, squared ? 1 : 0, norms?.baseAddress, target)
+  }
+
+  /// The number of `keys` below `threshold`. The corresponding C function is
+  /// `bonsai_count_below`.
+  static func count(_ keys: UnsafeBufferPointer<UInt32>, below threshold: UInt32) -> Int {
+    precondition(keys.count <= Int(UInt32.max), "too many keys to count in 32-bit lanes")
+    guard let base = keys.baseAddress else { return 0 }
+    return bonsai_count_below(base, keys.count, threshold)
+  }
+
+  /// Writes `keys`, a small sample (O(n²) work), to `sorted` in ascending order. The
+  /// corresponding C function is `bonsai_sort_sample`.
+  static func sortSample(
+    _ keys: UnsafeBufferPointer<UInt32>, into sorted: UnsafeMutableBufferPointer<UInt32>
+  ) {
+    precondition(sorted.count >= keys.count)
+    guard let base = keys.baseAddress, let target = sorted.baseAddress else { return }
+    bonsai_sort_sample(base, keys.count, target)
+  }
 }
