@@ -1,21 +1,17 @@
 // AVX2 kernels with portable fallbacks; see include/PruningKernels.h.
 #include "PruningKernels.h"
+#include "ProcessorFeatures.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define BONSAI_AVX2 __attribute__((target("avx2")))
 
-// Set once when the library is loaded, before any thread can call a kernel.
-static int avx2_available = 0;
 static void build_compress_table(void);
 
-__attribute__((constructor)) static void detect_processor(void) {
-  __builtin_cpu_init();
-  avx2_available = __builtin_cpu_supports("avx2") ? 1 : 0;
-  build_compress_table();
-}
+// Built once when the library is loaded, before any thread can call a kernel.
+__attribute__((constructor)) static void prepare_tables(void) { build_compress_table(); }
 
-static inline int has_avx2(void) { return avx2_available; }
+static inline int has_avx2(void) { return bonsai_processor_has_avx2; }
 #endif
 
 // ---- tally ----------------------------------------------------------------------------

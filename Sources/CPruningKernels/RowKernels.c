@@ -1,6 +1,8 @@
 // AVX2 kernels of per-row selection, with portable fallbacks; see the "Per-row selection"
 // section of include/PruningKernels.h.
 #include "PruningKernels.h"
+#include "HalfPrecision.h"
+#include "ProcessorFeatures.h"
 
 #include <string.h>
 
@@ -8,42 +10,12 @@
 #include <immintrin.h>
 #define BONSAI_AVX2 __attribute__((target("avx2")))
 #define BONSAI_F16C __attribute__((target("avx2,f16c")))
-
-// Set once when the library is loaded, before any thread can call a kernel.
-static int row_avx2_available = 0;
-static int row_f16c_available = 0;
-
-__attribute__((constructor)) static void detect_row_processor(void) {
-  __builtin_cpu_init();
-  row_avx2_available = __builtin_cpu_supports("avx2") ? 1 : 0;
-  row_f16c_available = row_avx2_available && __builtin_cpu_supports("f16c") ? 1 : 0;
-}
 #endif
 
 // ---- widening half precision ----------------------------------------------------------
 
-// IEEE binary16 to binary32, exactly: the exponent rebiased (15 → 127), subnormals scaled
-// from their integer mantissa, infinities and NaNs kept as such.
-static inline float widen_half(uint16_t half) {
-  uint32_t sign = (uint32_t)(half & 0x8000u) << 16;
-  uint32_t exponent = (half >> 10) & 0x1Fu, mantissa = half & 0x3FFu;
-  uint32_t bits;
-  if (exponent == 0x1F) {
-    bits = sign | 0x7F800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else {
-    float magnitude = (float)mantissa * 0x1p-24f;
-    memcpy(&bits, &magnitude, sizeof bits);
-    bits |= sign;
-  }
-  float value;
-  memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
 static void widen_f16_portable(const uint16_t *halves, size_t count, float *floats) {
-  for (size_t i = 0; i < count; i++) floats[i] = widen_half(halves[i]);
+  for (size_t i = 0; i < count; i++) floats[i] = bonsai_widen_half(halves[i]);
 }
 
 #if defined(__x86_64__)
@@ -57,7 +29,7 @@ BONSAI_F16C static void widen_f16_f16c(const uint16_t *halves, size_t count, flo
 
 void bonsai_widen_f16(const uint16_t *halves, size_t count, float *floats) {
 #if defined(__x86_64__)
-  if (row_f16c_available) {
+  if (bonsai_processor_has_avx2_f16c) {
     widen_f16_f16c(halves, count, floats);
     return;
   }
@@ -107,7 +79,7 @@ BONSAI_AVX2 static void row_keys_avx2(const float *weights, size_t count, int sq
 void bonsai_row_keys_f32(const float *weights, size_t count, int squared, const float *norms,
                          uint32_t *keys) {
 #if defined(__x86_64__)
-  if (row_avx2_available) {
+  if (bonsai_processor_has_avx2) {
     row_keys_avx2(weights, count, squared, norms, keys);
     return;
   }
@@ -145,7 +117,7 @@ BONSAI_AVX2 static size_t count_below_avx2(const uint32_t *keys, size_t count,
 
 size_t bonsai_count_below(const uint32_t *keys, size_t count, uint32_t threshold) {
 #if defined(__x86_64__)
-  if (row_avx2_available) return count_below_avx2(keys, count, threshold);
+  if (bonsai_processor_has_avx2) return count_below_avx2(keys, count, threshold);
 #endif
   return count_below_portable(keys, count, threshold);
 }
@@ -189,7 +161,7 @@ BONSAI_AVX2 static void sort_sample_avx2(const uint32_t *keys, size_t count, uin
 
 void bonsai_sort_sample(const uint32_t *keys, size_t count, uint32_t *sorted) {
 #if defined(__x86_64__)
-  if (row_avx2_available && count % 8 == 0) {
+  if (bonsai_processor_has_avx2 && count % 8 == 0) {
     sort_sample_avx2(keys, count, sorted);
     return;
   }

@@ -11,6 +11,8 @@
 // pairs lane i with lane j = i + r (mod M), which comes before i exactly when the rotation
 // wrapped, and then "key j ≤ key i" is "key j < key i + 1" (keys stay below 2³¹ − 1).
 #include "PruningKernels.h"
+#include "HalfPrecision.h"
+#include "ProcessorFeatures.h"
 
 #include <string.h>
 
@@ -18,23 +20,8 @@
 static float widened_portable(const void *values, size_t index, bonsai_element_format format) {
   if (format == BONSAI_ELEMENT_F32) return ((const float *)values)[index];
   uint16_t half = ((const uint16_t *)values)[index];
-  uint32_t bits;
-  if (format == BONSAI_ELEMENT_BF16) {
-    bits = (uint32_t)half << 16;
-  } else {
-    uint32_t sign = (uint32_t)(half & 0x8000) << 16;
-    uint32_t exponent = (half >> 10) & 0x1F, mantissa = half & 0x3FF;
-    if (exponent == 0) {
-      // Zero or subnormal: mantissa · 2⁻²⁴, exact in Float.
-      float magnitude = (float)mantissa * 0x1p-24f;
-      memcpy(&bits, &magnitude, sizeof bits);
-      bits |= sign;
-    } else if (exponent == 0x1F) {
-      bits = sign | 0x7F800000u | mantissa << 13;
-    } else {
-      bits = sign | (exponent + 112) << 23 | mantissa << 13;
-    }
-  }
+  if (format == BONSAI_ELEMENT_F16) return bonsai_widen_half(half);
+  uint32_t bits = (uint32_t)half << 16;
   float value;
   memcpy(&value, &bits, sizeof value);
   return value;
@@ -88,14 +75,6 @@ static void select_nm_portable(void *values, size_t count, const bonsai_nm_patte
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define BONSAI_NM_VECTOR __attribute__((target("avx2,f16c")))
-
-// Set once when the library is loaded, before any thread can call the kernel.
-static int vector_path_available = 0;
-
-__attribute__((constructor)) static void detect_vector_path(void) {
-  __builtin_cpu_init();
-  vector_path_available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-}
 
 /// The group's rotations: lane permutations and, per lane, 1 where the rotation wrapped
 /// (the partner lane comes before it).
@@ -275,7 +254,7 @@ BONSAI_NM_VECTOR static void select_nm_avx2(void *values, size_t count,
 void bonsai_select_nm(void *values, size_t count, const bonsai_nm_pattern *pattern,
                       size_t first_column, int zeroing, uint64_t *kept) {
 #if defined(__x86_64__)
-  if (vector_path_available) {
+  if (bonsai_processor_has_avx2_f16c) {
     select_nm_avx2(values, count, pattern, first_column, zeroing, kept);
     return;
   }

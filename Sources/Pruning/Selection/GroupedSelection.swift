@@ -2,7 +2,9 @@
 // M consecutive weights along a row) and per-row ranking (each row a group). Every group's
 // decision is its own, so the result cannot depend on the thread count; the work is split
 // into bands of whole rows that start on a 64-bit word of the mask, so that no two workers
-// write the same word.
+// write the same word. N:M patterns of M = 2, 4, 8 and per-row ranking by magnitude or Wanda
+// scores take fused paths instead (`SemiStructuredSelection`, `RowSelection`), which decide
+// the same bits; this is the general one, and their reference in the tests.
 
 /// Prunes the lowest keys of each group of consecutive units along the rows of a matrix.
 enum GroupedSelection {
