@@ -171,25 +171,55 @@ BONSAI_AVX2 static inline __m256i lanes_of_bits(uint32_t bits) {
   return _mm256_cmpeq_epi32(_mm256_and_si256(spread, select), select);
 }
 
-BONSAI_AVX2 static void zero_avx2_32(uint32_t *values, size_t count, const uint64_t *kept) {
-  size_t word = 0;
-  for (; (word + 1) * 64 <= count; word++) {
+// Writes zeros over `start ..< end` (4-byte aligned): the whole 64-byte lines inside by
+// non-temporal stores, which do not read the lines first, the partial lines at the ends by
+// ordinary stores (a line must not take both kinds).
+BONSAI_AVX2 static void stream_zeros(uint32_t *start, uint32_t *end) {
+  const __m256i zero = _mm256_setzero_si256();
+  uint32_t *line = (uint32_t *)(((uintptr_t)start + 63) & ~(uintptr_t)63);
+  uint32_t *last = (uint32_t *)((uintptr_t)end & ~(uintptr_t)63);
+  if (line >= last) {
+    for (uint32_t *p = start; p < end; p++) *p = 0;
+    return;
+  }
+  for (uint32_t *p = start; p < line; p++) *p = 0;
+  for (; line < last; line += 16) {
+    _mm256_stream_si256((__m256i *)line, zero);
+    _mm256_stream_si256((__m256i *)(line + 8), zero);
+  }
+  for (uint32_t *p = last; p < end; p++) *p = 0;
+}
+
+BONSAI_AVX2 static void zero_avx2_32(uint32_t *values, size_t count, const uint64_t *kept,
+                                     int bypassing_cache) {
+  size_t words = count / 64, word = 0;
+  for (; word < words; word++) {
     uint64_t bits = kept[word];
     if (bits == ~(uint64_t)0) continue;
+    if (bypassing_cache && bits == 0) {
+      // A run of words pruned whole (a row, a block) is written without reading it first.
+      size_t run_end = word + 1;
+      while (run_end < words && kept[run_end] == 0) run_end++;
+      stream_zeros(values + word * 64, values + run_end * 64);
+      word = run_end - 1;
+      continue;
+    }
+    __m256i *target = (__m256i *)(values + word * 64);
     for (int part = 0; part < 8; part++) {
-      __m256i *target = (__m256i *)(values + word * 64 + part * 8);
       __m256i keep = lanes_of_bits((uint32_t)(bits >> (part * 8)) & 0xFF);
-      _mm256_storeu_si256(target, _mm256_and_si256(_mm256_loadu_si256(target), keep));
+      _mm256_storeu_si256(target + part, _mm256_and_si256(_mm256_loadu_si256(target + part), keep));
     }
   }
+  if (bypassing_cache) _mm_sfence();
   zero_portable_32(values + word * 64, count - word * 64, kept + word);
 }
 #endif
 
-void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept) {
+void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept,
+                           int bypassing_cache) {
 #if defined(__x86_64__)
   if (has_avx2()) {
-    zero_avx2_32(values, count, kept);
+    zero_avx2_32(values, count, kept, bypassing_cache);
     return;
   }
 #endif

@@ -20,8 +20,12 @@ size_t bonsai_tally_keys(const uint32_t *keys, size_t count, uint32_t lo, uint32
 void bonsai_compare_keys(const uint32_t *keys, size_t count, uint32_t threshold,
                          uint64_t *below, uint64_t *equal);
 
-/// Zeroes the 32-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
-void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept);
+/// Zeroes the 32-bit elements `values[0 ..< count]` whose bit in `kept` is clear. With
+/// `bypassing_cache`, 64 elements pruned together (a clear word of `kept`) are written by
+/// non-temporal stores, without reading their lines first: for tensors larger than the
+/// caches, where rows or blocks are pruned whole.
+void bonsai_zero_pruned_32(uint32_t *values, size_t count, const uint64_t *kept,
+                           int bypassing_cache);
 
 /// Zeroes the 16-bit elements `values[0 ..< count]` whose bit in `kept` is clear.
 void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept);

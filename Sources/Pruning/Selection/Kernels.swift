@@ -31,15 +31,19 @@ enum Kernels {
   }
 
   /// Zeroes the elements of `bytes` (each `elementSize` bytes: 4 or 2) whose bit in `kept` is
-  /// clear. The corresponding C functions are `bonsai_zero_pruned_32` and `…_16`.
+  /// clear; with `bypassingCache`, 4-byte elements pruned 64 at a time are written past the
+  /// caches. The corresponding C functions are `bonsai_zero_pruned_32` and `…_16`.
   static func zero(
-    _ bytes: UnsafeMutableRawBufferPointer, elementSize: Int, keeping kept: UnsafeBufferPointer<UInt64>
+    _ bytes: UnsafeMutableRawBufferPointer, elementSize: Int, keeping kept: UnsafeBufferPointer<UInt64>,
+    bypassingCache: Bool = false
   ) {
     let count = bytes.count / elementSize
     precondition(kept.count * 64 >= count, "mask shorter than the elements")
     guard let base = bytes.baseAddress, let words = kept.baseAddress, count > 0 else { return }
     switch elementSize {
-    case 4: bonsai_zero_pruned_32(base.assumingMemoryBound(to: UInt32.self), count, words)
+    case 4:
+      bonsai_zero_pruned_32(
+        base.assumingMemoryBound(to: UInt32.self), count, words, bypassingCache ? 1 : 0)
     case 2: bonsai_zero_pruned_16(base.assumingMemoryBound(to: UInt16.self), count, words)
     default: preconditionFailure("no zeroing kernel for \(elementSize)-byte elements")
     }
