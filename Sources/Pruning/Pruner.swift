@@ -41,7 +41,8 @@ public struct Pruner: Sendable, Hashable {
   ///   take, `minNonzero` above its element count, missing or unfit score input, non-finite
   ///   weights, or the global scope (see `prune(_:inputs:)` for a model).
   /// - Complexity: O(n) (O(n·M) for N:M groups of M ≤ 32); extra memory n/8 bytes for the
-  ///   mask (one bit per weight) and, while selecting, at most n/8 candidate keys.
+  ///   mask (one bit per weight) and, while selecting, at most n/8 candidate keys (per-row
+  ///   ranking: about 20 bytes per column and thread of scratch instead).
   @discardableResult
   public func prune(_ tensor: inout WeightTensor, input: ScoreInput? = nil)
     throws(PruningError) -> PruningMask
