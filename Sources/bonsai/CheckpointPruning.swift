@@ -188,7 +188,8 @@ struct CheckpointPruning {
     let buffer = wholeTensorBuffer(plan)
     defer { buffer?.deallocate() }
     let appender = TensorAppender()
-    var masks = maskReadAhead(checkpoint, plan: plan, decisions: decisions)
+    var masks = maskReadAhead(
+      checkpoint, plan: plan, decisions: decisions, readingAhead: buffer == nil)
     defer { masks.settle() }
     try check(
       plan.entries.map { tensor, action in
@@ -260,17 +261,17 @@ struct CheckpointPruning {
   }
 
   /// The masks of the tensors this run streams through a mask, in writing order, each
-  /// decided while the tensor before it is written.
-  private func maskReadAhead(_ checkpoint: ShardedCheckpoint, plan: Plan, decisions: Decisions)
-    -> MaskReadAhead
-  {
+  /// decided while the tensor before it is written when `readingAhead`.
+  private func maskReadAhead(
+    _ checkpoint: ShardedCheckpoint, plan: Plan, decisions: Decisions, readingAhead: Bool
+  ) -> MaskReadAhead {
     let masked = plan.entries.filter { tensor, action in
       (part?.writes(checkpoint.shard(of: tensor)) ?? true)
         && isMasked(tensor, action: action, decisions: decisions)
     }
     let (pruner, scoreInputs, source) = (pruner, scoreInputs, input)
     let (rankedInputs, globalCut) = (decisions.rankedInputs, decisions.globalCut)
-    return MaskReadAhead(masked.map(\.info)) { tensor in
+    return MaskReadAhead(masked.map(\.info), readingAhead: readingAhead) { tensor in
       Result { () throws(CommandLineError) in
         do {
           try checkpoint.checkNotTruncated(tensor)
