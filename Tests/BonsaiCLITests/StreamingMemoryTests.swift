@@ -7,7 +7,8 @@ import TestSupport
 /// holds a whole-tensor buffer (here for the HTML report's pictures) and its tensors lie
 /// unaligned in the file (so that deciding a mask reads an aligned copy). Deciding the next
 /// tensor's mask while one is written would map a third tensor and copy it besides the
-/// buffer: about 5 × the tensor (310–335 MB here, three 64 MiB tensors, against a bound of 301 MB; 236 MB without).
+/// buffer: about 5 × the tensor (310–335 MB here, three 64 MiB tensors, against a bound of
+/// 301 MB; 236 MB without).
 @Suite struct StreamingMemoryTests {
   /// The peak resident memory of one run, in bytes, as `/usr/bin/time` reports it.
   func peakResidentBytes(_ arguments: [String]) throws -> Int {
