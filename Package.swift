@@ -29,7 +29,6 @@ let package = Package(
     .target(name: "CBonsaiABI"),
     .target(name: "BonsaiCInterface", dependencies: ["CBonsaiABI", "Pruning"]),
     .target(name: "CSignalCleanup"),
-    .target(name: "CCountingCopy"),
     .executableTarget(
       name: "bonsai",
       dependencies: [
@@ -37,7 +36,7 @@ let package = Package(
         "SafeTensors",
         "ModelFolders",
         "CSignalCleanup",
-        "CCountingCopy",
+        "CPruningKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -49,7 +48,7 @@ let package = Package(
       dependencies: ["Pruning", "CPruningKernels", "TestSupport", "BonsaiHostProbe"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport", "CCountingCopy"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport", "CPruningKernels"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 // AVX2 kernels with portable fallbacks; see include/PruningKernels.h.
 #include "PruningKernels.h"
 #include "ProcessorFeatures.h"
+#include "VectorLanes.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -164,13 +165,6 @@ static void zero_portable_16(uint16_t *values, size_t count, const uint64_t *kep
 }
 
 #if defined(__x86_64__)
-// Lane j of the result is all ones when bit j of the low 8 bits of `bits` is set.
-BONSAI_AVX2 static inline __m256i lanes_of_bits(uint32_t bits) {
-  const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  __m256i spread = _mm256_set1_epi32((int)bits);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(spread, select), select);
-}
-
 // Writes zeros over `start ..< end` (4-byte aligned): the whole 64-byte lines inside by
 // non-temporal stores, which do not read the lines first, the partial lines at the ends by
 // ordinary stores (a line must not take both kinds).
@@ -206,7 +200,7 @@ BONSAI_AVX2 static void zero_avx2_32(uint32_t *values, size_t count, const uint6
     }
     __m256i *target = (__m256i *)(values + word * 64);
     for (int part = 0; part < 8; part++) {
-      __m256i keep = lanes_of_bits((uint32_t)(bits >> (part * 8)) & 0xFF);
+      __m256i keep = bonsai_lanes_of_8_bits((uint32_t)(bits >> (part * 8)) & 0xFF);
       _mm256_storeu_si256(target + part, _mm256_and_si256(_mm256_loadu_si256(target + part), keep));
     }
   }

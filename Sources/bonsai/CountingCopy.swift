@@ -1,6 +1,6 @@
-import CCountingCopy
+import CPruningKernels
 
-/// The Swift face of the counting copy (Sources/CCountingCopy): the one pass that writes a
+/// The Swift face of the counting copy (Sources/CPruningKernels/CountingCopy.c): the one pass that writes a
 /// tensor's output bytes, masked or not, and counts what the report needs on the way —
 /// buffers in, checked sizes, no pointer arithmetic outside this file.
 enum CountingCopy {
@@ -29,16 +29,16 @@ enum CountingCopy {
     precondition(kept.map { $0.count >= words } ?? true, "mask shorter than the elements")
     precondition(writtenNonzero.map { $0.count >= words } ?? true, "no room for the bits")
     guard count > 0, let from = source.baseAddress else { return Counts() }
-    var totals: [UInt64] = [0, 0]
-    totals.withUnsafeMutableBufferPointer { totals in
-      guard let counts = totals.baseAddress else { return }
+    // The two totals on the stack: this runs once per chunk of every tensor.
+    return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2) { totals in
+      totals.initialize(repeating: 0)
       let (to, keptBits, bits) = (destination?.baseAddress, kept?.baseAddress, writtenNonzero?.baseAddress)
       if elementSize == 4 {
-        bonsai_counting_copy_32(from, to, count, keptBits, bits, counts)
+        bonsai_counting_copy_32(from, to, count, keptBits, bits, totals.baseAddress)
       } else {
-        bonsai_counting_copy_16(from, to, count, keptBits, bits, counts)
+        bonsai_counting_copy_16(from, to, count, keptBits, bits, totals.baseAddress)
       }
+      return Counts(source: Int(totals[0]), written: Int(totals[1]))
     }
-    return Counts(source: Int(totals[0]), written: Int(totals[1]))
   }
 }

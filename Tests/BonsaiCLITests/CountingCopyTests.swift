@@ -1,10 +1,10 @@
-import CCountingCopy
+import CPruningKernels
 import Testing
 import TestSupport
 
 @testable import bonsai
 
-/// The counting copy (Sources/CCountingCopy): the dispatched kernels (AVX2 on this machine)
+/// The counting copy (Sources/CPruningKernels/CountingCopy.c): the dispatched kernels (AVX2 on this machine)
 /// and the portable ones against a reference written element by element, for every
 /// combination of destination, mask and recorded bits, lengths around whole words, and
 /// sources at odd addresses.

@@ -1,7 +1,9 @@
 // The innermost loops of Bonsai's selection and pruning passes, over blocks of 32-bit keys
-// (and the weights of a block being scored) that already sit in cache. They are C because Swift cannot target instructions beyond the
-// baseline x86-64 of the build: each kernel has an AVX2 version, chosen at run time when the
-// processor has AVX2, and a portable one. Only Sources/Pruning/Selection calls them.
+// (and the weights of a block being scored) that already sit in cache. They are C because
+// Swift cannot target instructions beyond the baseline x86-64 of the build: each kernel has
+// an AVX2 version, chosen at run time when the processor has AVX2 (ProcessorFeatures.c), and
+// a portable one. Only Sources/Pruning/Selection calls them; the `bonsai` command's counting
+// copy (CountingCopy.h) is the other public header of this module.
 #ifndef BONSAI_PRUNING_KERNELS_H
 #define BONSAI_PRUNING_KERNELS_H
 

@@ -1,19 +1,14 @@
 // AVX2 kernels with portable fallbacks; see include/CountingCopy.h.
 #include "CountingCopy.h"
+#include "ProcessorFeatures.h"
+#include "VectorLanes.h"
 
 #include <string.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+// Every processor with AVX2 has POPCNT.
 #define BONSAI_AVX2 __attribute__((target("avx2,popcnt")))
-
-// Set once when the library is loaded, before any thread can call a kernel.
-static int avx2_available = 0;
-
-__attribute__((constructor)) static void detect_processor(void) {
-  __builtin_cpu_init();
-  avx2_available = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
-}
 #endif
 
 // ---- portable ---------------------------------------------------------------------------
@@ -51,13 +46,6 @@ PORTABLE_COPY(bonsai_counting_copy_16_portable, uint16_t, 0x7FFFu)
 #if defined(__x86_64__)
 // ---- AVX2 -------------------------------------------------------------------------------
 
-// Lane j of the result is all ones when bit j of the low 8 bits of `bits` is set.
-BONSAI_AVX2 static inline __m256i lanes_of_8_bits(uint32_t bits) {
-  const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-  __m256i spread = _mm256_set1_epi32((int)bits);
-  return _mm256_cmpeq_epi32(_mm256_and_si256(spread, select), select);
-}
-
 // Lane j of the result (16-bit lanes) is all ones when bit j of the low 16 bits of `bits` is set.
 BONSAI_AVX2 static inline __m256i lanes_of_16_bits(uint32_t bits) {
   const __m256i select = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
@@ -83,7 +71,7 @@ BONSAI_AVX2 static inline void copy_avx2_32(const unsigned char *from, unsigned 
                                            _mm256_setzero_si256());
       zero |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(is_zero)) << (part * 8);
       if (to) {
-        if (kept) value = _mm256_and_si256(value, lanes_of_8_bits((uint32_t)(keep >> (part * 8))));
+        if (kept) value = _mm256_and_si256(value, bonsai_lanes_of_8_bits((uint32_t)(keep >> (part * 8))));
         _mm256_storeu_si256((__m256i *)(to + offset), value);
       }
     }
@@ -165,7 +153,7 @@ void bonsai_counting_copy_32(const void *source, void *destination, size_t count
                              const uint64_t *kept, uint64_t *written_nonzero,
                              uint64_t counts[2]) {
 #if defined(__x86_64__)
-  if (avx2_available) {
+  if (bonsai_processor_has_avx2) {
     DISPATCH(copy_avx2_32, bonsai_counting_copy_32_portable, 4);
     return;
   }
@@ -177,7 +165,7 @@ void bonsai_counting_copy_16(const void *source, void *destination, size_t count
                              const uint64_t *kept, uint64_t *written_nonzero,
                              uint64_t counts[2]) {
 #if defined(__x86_64__)
-  if (avx2_available) {
+  if (bonsai_processor_has_avx2) {
     DISPATCH(copy_avx2_16, bonsai_counting_copy_16_portable, 2);
     return;
   }
