@@ -28,7 +28,7 @@ enum GroupedSelection {
   ) -> PruningMask {
     precondition(rows * columns == source.count && columns % groupSize == 0)
     var words = [UInt64](repeating: 0, count: (source.count + 63) / 64)
-    let alignRows = 64 / gcd(columns, 64)
+    let alignRows = wordAlignedRows(columns: columns)
     let bands = (rows + alignRows - 1) / alignRows
     // A row split over all threads when there are too few rows to share out.
     let innerThreads = rows < threads ? threads : 1
@@ -214,8 +214,10 @@ enum GroupedSelection {
     return rank >= below && rank < below + inside ? (inside, below) : nil
   }
 
-  private static func gcd(_ a: Int, _ b: Int) -> Int {
-    b == 0 ? a : gcd(b, a % b)
+  /// The fewest whole rows of `columns` units whose bits fill whole 64-bit words of a mask
+  /// (64 / gcd(columns, 64)): bands of a multiple of it start on a word of their own.
+  static func wordAlignedRows(columns: Int) -> Int {
+    64 >> min(6, columns.trailingZeroBitCount)
   }
 }
 

@@ -75,7 +75,7 @@ struct RowSelection {
     var words = [UInt64](repeating: 0, count: (values.count + 63) / 64)
     // Whole bands of rows per task, a band starting on a word of the mask, so that no two
     // workers write the same word.
-    let bandRows = 64 >> min(6, columns.trailingZeroBitCount)
+    let bandRows = GroupedSelection.wordAlignedRows(columns: columns)
     let rowsPerTask = bandRows * max(1, Self.taskSize / (bandRows * columns))
     let tasks = (rows + rowsPerTask - 1) / rowsPerTask
     words.withUnsafeMutableBufferPointer { words in
