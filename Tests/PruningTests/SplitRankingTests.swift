@@ -97,6 +97,25 @@ import TestSupport
   }
 
   /// Calls `body` with the tensors `members` of `values` as ranked tensors named t0, t1, ….
+  /// The cut that prunes a machine's tensors checks their score input as the counting step
+  /// does, before any pass reads it: Wanda norms of the wrong length are an error naming the
+  /// tensor, not a read past their end while counting ties.
+  @Test func splitCutChecksScoreInput() throws {
+    let pruner = Pruner(try PruningConfig(sparsity: 0.5, metric: .wanda, scope: .global))
+    let weights: [Float] = (0 ..< 16).map { Float($0 % 3) }
+    let split = SplitCut(
+      threshold: ScoreKey.key(1), tieQuotas: ["w": 1], prunedCount: 8, totalCount: 16)
+    try weights.withUnsafeBytes { bytes in
+      let tensor = try RankedTensor(
+        name: "w", shape: [2, 8], bytes: bytes, as: Float.self, input: .inputNorms([1, 2, 3]))
+      #expect {
+        _ = try pruner.globalCut([tensor], firstUnits: [0], following: split)
+      } throws: { error in
+        "\(error)".contains("\"w\"")
+      }
+    }
+  }
+
   private func withRanked<R>(
     _ values: [[Float]], _ members: [Int], _ body: ([RankedTensor]) throws -> R
   ) throws -> R {

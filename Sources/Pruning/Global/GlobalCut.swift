@@ -53,14 +53,11 @@ extension Pruner {
     var indexByName = [String: Int]()
     var firstUnits = [Int]()
     var total = 0
+    try checkRanked(tensors)
     for (index, tensor) in tensors.enumerated() {
-      guard tensor.count > 0 else { throw .emptyTensor(name: tensor.name) }
       guard indexByName.updateValue(index, forKey: tensor.name) == nil else {
         throw .duplicateTensor(name: tensor.name)
       }
-      let (rows, columns) = tensor.matrixShape
-      try ScoreInputValidation.validate(
-        tensor.input, metric: config.metric, name: tensor.name, rows: rows, columns: columns)
       firstUnits.append(total)
       total += tensor.count
     }
@@ -151,6 +148,17 @@ extension Pruner {
       cut: member.cut, scoring: scoring, zerosFirst: cut.config.iterative != nil,
       threads: threadCount, zeroing: zeroing
     ).runSpecialized(values)
+  }
+
+  /// Checks that every tensor of a ranking can be ranked: not empty, with the score input its
+  /// metric needs in the shape it needs (before any pass reads that input).
+  func checkRanked(_ tensors: [RankedTensor]) throws(PruningError) {
+    for tensor in tensors {
+      guard tensor.count > 0 else { throw .emptyTensor(name: tensor.name) }
+      let (rows, columns) = tensor.matrixShape
+      try ScoreInputValidation.validate(
+        tensor.input, metric: config.metric, name: tensor.name, rows: rows, columns: columns)
+    }
   }
 
   /// The keys of `tensors` as consecutive segments of one ranking, each tensor's scored from

@@ -49,12 +49,7 @@ extension Pruner {
       throw .scopeMismatch(scope: config.scope.rawValue, call: "a global ranking")
     }
     precondition(firstUnits.count == tensors.count, "one first unit per tensor")
-    for tensor in tensors {
-      guard tensor.count > 0 else { throw .emptyTensor(name: tensor.name) }
-      let (rows, columns) = tensor.matrixShape
-      try ScoreInputValidation.validate(
-        tensor.input, metric: config.metric, name: tensor.name, rows: rows, columns: columns)
-    }
+    try checkRanked(tensors)
     let zerosFirst = config.iterative != nil
     let keys = rankingKeys(tensors, firstUnits: firstUnits, zerosFirst: zerosFirst)
     let histogram = Self.count(keys, names: tensors.map(\.name), highBin: highBin)
@@ -100,6 +95,7 @@ extension Pruner {
   ///   - tensors: the tensors, with the weights and score input they were counted with.
   ///   - firstUnits: each one's first element's place in the whole ranking.
   ///   - split: the cut the counts of every tensor gave.
+  /// - Throws: `PruningError` for an empty tensor or unfit score input.
   /// - Complexity: one pass over each tensor with a tie quota, none over the others.
   public func globalCut(
     _ tensors: [RankedTensor], firstUnits: [Int], following split: SplitCut
@@ -108,6 +104,7 @@ extension Pruner {
       throw .scopeMismatch(scope: config.scope.rawValue, call: "a global ranking")
     }
     precondition(firstUnits.count == tensors.count, "one first unit per tensor")
+    try checkRanked(tensors)
     let keys = rankingKeys(tensors, firstUnits: firstUnits, zerosFirst: config.iterative != nil)
     let members = tensors.indices.map { index in
       let tensor = tensors[index]
