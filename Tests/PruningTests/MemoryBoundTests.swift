@@ -47,21 +47,25 @@ private func peakGrowth(pruning config: PruningConfig, tensors: Int = 1) throws 
     }
     return try WeightTensor(name: "w\(index)", shape: [2048 / tensors, 4096], values: values)
   }
-  let before = residentHighWaterMark()
+  let before = try residentHighWaterMark()
   try Pruner(config, threadCount: 2).prune(&model)
-  return residentHighWaterMark() - before
+  return try residentHighWaterMark() - before
 }
 
+/// The high-water mark could not be read: the bound would be checked against nothing.
+private struct HighWaterMarkUnreadable: Error {}
+
 /// VmHWM of /proc/self/status, in bytes.
-private func residentHighWaterMark() -> Int {
-  guard let file = fopen("/proc/self/status", "r") else { return 0 }
+private func residentHighWaterMark() throws -> Int {
+  guard let file = fopen("/proc/self/status", "r") else { throw HighWaterMarkUnreadable() }
   defer { fclose(file) }
   var line = [CChar](repeating: 0, count: 256)
   while fgets(&line, Int32(line.count), file) != nil {
     let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     if text.hasPrefix("VmHWM:") {
-      return (Int(text.dropFirst(6).filter(\.isNumber)) ?? 0) * 1024
+      guard let kilobytes = Int(text.dropFirst(6).filter(\.isNumber)) else { break }
+      return kilobytes * 1024
     }
   }
-  return 0
+  throw HighWaterMarkUnreadable()
 }
