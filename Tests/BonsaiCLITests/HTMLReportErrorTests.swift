@@ -39,6 +39,16 @@ import Testing
     }
     #expect(page.contains("rel. output error"))
     #expect(page.contains("model.layers.1.mlp.up_proj.weight\nrelative output error 0.0078125</title>"))
-    #expect(page.contains("Relative output error across depth"), "three layers are drawn as lines")
+    // Three layers are drawn as lines, one per role (q_proj, up_proj), a point per layer,
+    // and not as bars.
+    #expect(!page.contains("Relative output error by layer"))
+    let chart = page.components(separatedBy: "<h2>Relative output error across depth</h2>")
+      .dropFirst().first?.components(separatedBy: "<h2>").first ?? ""
+    let lines = chart.components(separatedBy: "<polyline points=\"").dropFirst()
+    #expect(lines.count == 2, "one line per role")
+    for line in lines {
+      let points = line.prefix { $0 != "\"" }.split(separator: " ")
+      #expect(points.count == 3, "a point per layer: \(points)")
+    }
   }
 }
