@@ -210,6 +210,25 @@ private func activations(samples: Int, n: Int, correlated: Bool, seed: UInt64) -
     #expect(throws: SparseGPTError.hessianNotPositiveSemidefinite(name: "h", column: 2, dampening: 0.01)) {
       try HessianFactor(hessian: negative.span, size: n, name: "h")
     }
+    // Shapes whose product a caller could overflow or fake with negative extents are
+    // errors, not traps.
+    let six: [Float] = [1, 2, 3, 4, 5, 6]
+    #expect(throws: SparseGPTError.self) {
+      _ = try OutputError.relative(
+        original: six.span, pruned: six.span, shape: [-2, -3],
+        hessian: [Double](repeating: 0, count: 9).span, name: "h")
+    }
+    #expect(throws: SparseGPTError.self) {
+      _ = try OutputError.relative(
+        original: six.span, pruned: six.span, shape: [Int.max, 2], hessian: identity.span,
+        name: "h")
+    }
+    #expect(throws: SparseGPTError.self) {
+      _ = try CalibrationHessian.hessian(ofActivations: six.span, shape: [Int.max, 3], name: "h")
+    }
+    #expect(throws: SparseGPTError.self) {
+      try HessianFactor(hessian: identity.span, size: 1 << 33, name: "h")
+    }
     let indefinite: [Double] = [1, 2, 2, 1]
     #expect(throws: SparseGPTError.hessianNotPositiveSemidefinite(name: "h", column: 0, dampening: 0.01)) {
       try HessianFactor(hessian: indefinite.span, size: 2, name: "h")

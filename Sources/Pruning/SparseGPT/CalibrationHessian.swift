@@ -27,7 +27,9 @@ public enum CalibrationHessian {
     ofActivations activations: Span<Float>, shape: [Int], name: String,
     threadCount: Int? = nil
   ) throws(SparseGPTError) -> [Double] {
-    guard shape.count == 2, shape[0] >= 1, shape[1] >= 1, shape[0] * shape[1] == activations.count
+    guard shape.count == 2, shape[0] >= 1, shape[1] >= 1,
+      WeightTensor.elementCount(of: shape) == activations.count,
+      shape[1].multipliedReportingOverflow(by: shape[1]).overflow == false
     else {
       throw .hessianShape(name: name, shape: shape, expected: [-1, shape.last ?? -1])
     }

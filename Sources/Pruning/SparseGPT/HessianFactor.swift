@@ -62,7 +62,7 @@ public struct HessianFactor: Sendable {
   private init<Scalar: BinaryFloatingPoint>(
     _ hessian: Span<Scalar>, size n: Int, name: String, dampening: Double, threads: Int?
   ) throws(SparseGPTError) {
-    guard n >= 1, hessian.count == n * n else {
+    guard n >= 1, n.multipliedReportingOverflow(by: n) == (hessian.count, false) else {
       throw .hessianShape(name: name, shape: [hessian.count], expected: [n, n])
     }
     guard dampening >= 0 && dampening.isFinite else { throw .invalidDampening(dampening) }

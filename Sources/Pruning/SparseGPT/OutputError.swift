@@ -27,12 +27,13 @@ public enum OutputError {
     original: Span<Float>, pruned: Span<Float>, shape: [Int], hessian: Span<Double>,
     name: String, threadCount: Int? = nil
   ) throws(SparseGPTError) -> Double {
-    guard shape.count == 2, shape[0] * shape[1] == original.count, pruned.count == original.count
+    guard shape.count == 2, WeightTensor.elementCount(of: shape) == original.count,
+      pruned.count == original.count
     else {
       throw .pruning(.shapeMismatch(name: name, shape: shape, valueCount: pruned.count))
     }
     let (rows, n) = (shape[0], shape[1])
-    guard hessian.count == n * n else {
+    guard n.multipliedReportingOverflow(by: n) == (hessian.count, false) else {
       throw .hessianShape(name: name, shape: [hessian.count], expected: [n, n])
     }
     let threads = max(1, threadCount ?? Parallel.defaultThreadCount)
