@@ -138,7 +138,8 @@ def check_llama(work):
         import torch
         from transformers import LlamaConfig, LlamaForCausalLM
     except ImportError as error:
-        print(f"ray_checks: no transformers Llama check ({error})")
+        print(f"ray_checks: SKIPPED the transformers Llama check: {error} "
+              "(scripts/setup --transformers installs torch and transformers)")
         return
     torch.manual_seed(0)
     config = LlamaConfig(hidden_size=128, intermediate_size=344, num_hidden_layers=4,
