@@ -64,8 +64,9 @@ struct PruneReport: Encodable {
     }
   }
 
-  /// An N:M pattern and whether a written tensor satisfies it.
-  struct Pattern: Encodable {
+  /// An N:M pattern and whether a written tensor satisfies it (also read back by the HTML
+  /// report, `ReportValues`).
+  struct Pattern: Codable {
     let keep: Int
     let of: Int
     let satisfied: Bool

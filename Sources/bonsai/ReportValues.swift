@@ -23,18 +23,11 @@ struct ReportValues: Decodable {
     let sparsity: Double
     let keptRows: [Int]?
     let keptColumns: [Int]?
-    let pattern: Pattern?
+    let pattern: PruneReport.Pattern?
     /// How far the layer's output moved on calibration data, when the run measured it.
     let relativeOutputError: Double?
     let nonFinite: Int?
     let magnitude: ScoreStatistics?
-  }
-
-  /// An N:M pattern and whether the written tensor satisfies it.
-  struct Pattern: Decodable {
-    let keep: Int
-    let of: Int
-    let satisfied: Bool
   }
 
   let totalParams: Int
