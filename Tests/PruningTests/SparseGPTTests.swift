@@ -194,6 +194,15 @@ private func activations(samples: Int, n: Int, correlated: Bool, seed: UInt64) -
     #expect(try error(wanda) < error(magnitude))
   }
 
+  /// λ is the dampening times the mean of the diagonal, a dead input counted as 1; the dead
+  /// inputs are those of a zero diagonal.
+  @Test func dampingIsAFractionOfTheMeanDiagonal() throws {
+    let hessian: [Double] = [2, 0, 0, 0, 0, 0, 0, 0, 4]
+    let factor = try HessianFactor(hessian: hessian.span, size: 3, name: "h", dampening: 0.1)
+    #expect(factor.deadInputs == [1])
+    #expect(abs(factor.dampingValue - 0.1 * (2 + 1 + 4) / 3) < 1e-15)
+  }
+
   @Test func errorsNameTheTensor() throws {
     let n = 4
     let identity = (0 ..< n * n).map { $0 / n == $0 % n ? 1.0 : 0.0 }

@@ -23,7 +23,8 @@ public struct HessianFactor: Sendable {
   public let size: Int
   /// The inputs whose Hessian diagonal is zero, ascending: their weights are zeroed.
   public let deadInputs: [Int]
-  /// λ, the value added to the diagonal.
+  /// λ, the value added to the diagonal: the dampening times the mean of the diagonal, a
+  /// dead input's diagonal (0, set to 1) counted as 1.
   public let dampingValue: Double
   /// R, row-major n × n, zero below the diagonal.
   let upper: [Float]
