@@ -203,8 +203,10 @@ struct CheckpointPruning {
     progress.shardCount = checkpoint.shards.count
     var outcomes = [TensorOutcome]()
     var bytesDone = 0
+    // Each shard's entries, in plan order, found in one walk (not one per shard).
+    let entriesByShard = Dictionary(grouping: plan.entries) { checkpoint.shard(of: $0.info).name }
     for (shardIndex, shard) in checkpoint.shards.enumerated() where part?.writes(shard) ?? true {
-      let entries = plan.entries.filter { checkpoint.shard(of: $0.info).name == shard.name }
+      let entries = entriesByShard[shard.name] ?? []
       let file = try destination(shard)
       let writer: SafeTensorsWriter
       do {
