@@ -9,28 +9,14 @@ extension Pruner {
   ///
   /// - Parameter inputs: per tensor name, what the metric needs besides the weights.
   /// - Complexity: O(total) time; extra memory the masks (one bit per weight) and, for the
-  ///   largest tensor, what `prune(_:input:)` needs. One more read pass over the weights
-  ///   under tensor scope, to check them all before the first is changed.
+  ///   largest tensor, what `prune(_:input:)` needs: every mask is decided before the first
+  ///   is applied (it is `prune(_:inputs:checkpoint:)` never stopped).
   @discardableResult
   public func prune(_ model: inout [WeightTensor], inputs: [String: ScoreInput] = [:])
     throws(PruningError) -> [PruningMask]
   {
-    if config.scope == .global {
-      let cut = try globalCut(model.map { RankedTensor($0, input: inputs[$0.name]) })
-      return try prune(&model, inputs: inputs, following: cut)
-    }
-    for tensor in model {
-      let input = inputs[tensor.name]
-      try tensor.values.withUnsafeBufferPointer { values throws(PruningError) in
-        _ = try checkedLayout(
-          shape: tensor.shape, valueCount: values.count, name: tensor.name, input: input)
-        try NonFiniteCount.check(values, name: tensor.name, threads: threadCount)
-      }
-    }
-    var masks = [PruningMask]()
-    masks.reserveCapacity(model.count)
-    for index in model.indices {
-      masks.append(try prune(&model[index], input: inputs[model[index].name]))
+    guard let masks = try prune(&model, inputs: inputs, checkpoint: { _ in true }) else {
+      preconditionFailure("a call its checkpoint never stops returned no masks")
     }
     return masks
   }
