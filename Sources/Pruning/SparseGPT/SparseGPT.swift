@@ -230,27 +230,34 @@ public struct SparseGPT: Sendable, Hashable {
   }
 
   /// The kept mask of a block of all rows (row-major, rows × width) from its `current`
-  /// weights: the `count` lowest saliencies, ties to the lower index.
+  /// weights: the `count` lowest saliencies, ties to the lower index. The saliencies are
+  /// computed as each pass of the selection reads them, not held (a fresh rows × width array
+  /// per block was 2 MB, 86 times a layer, for 4096 × 11008).
   private func tensorBlockMask(
     _ current: MatrixView<Float>, _ inverseBlock: MatrixView<Float>, pruning count: Int
   ) -> PruningMask {
+    let keys = BlockSaliencyKeys(current: current, inverseBlock: inverseBlock)
+    return LowestKSelection.cut(keys, pruning: count, threads: threadCount)
+      .mask(of: keys, threads: threadCount)
+  }
+}
+
+/// The selection keys of the saliencies of a block of all rows, unit `row · width + offset`
+/// being weight `offset` of the block in row `row`.
+private struct BlockSaliencyKeys: KeySource {
+  let current: MatrixView<Float>
+  let inverseBlock: MatrixView<Float>
+
+  var count: Int { current.rows * current.columns }
+
+  func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
     let width = current.columns
-    var scores = [Float](repeating: 0, count: current.rows * width)
-    scores.withUnsafeMutableBufferPointer { scores in
-      let bands = ParallelCholesky.tiles(0 ..< current.rows, size: Self.bandRows)
-      Parallel.forEach(tasks: bands.count, threads: threadCount) { band in
-        for row in bands[band] {
-          for offset in 0 ..< width {
-            scores[row * width + offset] = RowSweep.saliency(
-              current[row, offset], inverseBlock[offset, offset])
-          }
-        }
-      }
-    }
-    return scores.withUnsafeBufferPointer { scores in
-      let keys = ScoreArrayKeys(scores: scores)
-      let cut = LowestKSelection.cut(keys, pruning: count, threads: threadCount)
-      return cut.mask(of: keys, threads: threadCount)
+    var (row, offset) = range.lowerBound.quotientAndRemainder(dividingBy: width)
+    for slot in 0 ..< range.count {
+      keys[slot] = ScoreKey.key(
+        RowSweep.saliency(current[row, offset], inverseBlock[offset, offset]))
+      offset += 1
+      if offset == width { (row, offset) = (row + 1, 0) }
     }
   }
 }
