@@ -28,13 +28,14 @@ extension Bonsai {
           try FileRoles(reads: [("input", input)], writes: [("--html", html)]).check()
         }
         let source = try CheckpointInput.open(input)
-        let report = try CheckpointReport(source)
-        if let html {
+        let pictures = html == nil ? nil : TensorPictures()
+        let report = try CheckpointReport(source, drawingInto: pictures)
+        if let html, let pictures {
           let outputs = OutputSet(syncsToDisk: true)
           let page = try outputs.stage(html)
           let metadata = source.checkpoint.shards.first?.file.metadata ?? [:]
           try HTMLReport(
-            report: report, pictures: TensorPictures.of(source.checkpoint),
+            report: report, pictures: pictures,
             title: "Bonsai: checkpoint report", subtitle: input,
             settings: metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
           ).write(to: page)
@@ -91,9 +92,11 @@ struct CheckpointReport: Encodable {
     try container.encode(tensors, forKey: .tensors)
   }
 
-  /// The report of every tensor of a file or folder, read in place.
+  /// The report of every tensor of a file or folder, read in place — and, given `pictures`,
+  /// the picture of every F32, F16 and BF16 matrix (or tensor of higher rank) drawn in the
+  /// same read.
   /// - Throws: a failure when a file shrinks while it is being read.
-  init(_ input: CheckpointInput) throws(CommandLineError) {
+  init(_ input: CheckpointInput, drawingInto pictures: TensorPictures? = nil) throws(CommandLineError) {
     let checkpoint = input.checkpoint
     file = input.folder?.path ?? checkpoint.shards[0].name
     var tensors = [Tensor]()
@@ -104,6 +107,9 @@ struct CheckpointReport: Encodable {
         throw .failure("\(error)")
       }
       let tensor = checkpoint.withBytes(of: info) { bytes in
+        if info.dtype.isPrunable && info.shape.count >= 2 {
+          pictures?.add(info, shape: info.shape, before: nil, after: bytes)
+        }
         let nonzero = ZeroCount.nonzero(in: bytes, dtype: info.dtype, count: info.elementCount)
         let (nonFinite, magnitude) = WeightStatistics.of(bytes, dtype: info.dtype)
         return Tensor(

@@ -30,20 +30,6 @@ final class TensorPictures {
       dtype: info.dtype.checkedPrunableScalar, shape: shape, before: before, after: after)
   }
 
-  /// The pictures of every F32, F16 and BF16 matrix (or tensor of higher rank) of
-  /// `checkpoint`, a file or every shard of a folder, read where they lie.
-  static func of(_ checkpoint: ShardedCheckpoint) -> TensorPictures {
-    let pictures = TensorPictures()
-    for shard in checkpoint.shards {
-      let file = shard.file
-      for info in file.tensors where info.dtype.isPrunable && info.shape.count >= 2 {
-        file.withBytes(of: info) { pictures.add(info, shape: info.shape, before: nil, after: $0) }
-        file.release(info)
-      }
-    }
-    return pictures
-  }
-
   private static func entry<Scalar: PrunableScalar>(
     dtype: Scalar.Type, shape: [Int], before: UnsafeRawBufferPointer?,
     after: UnsafeRawBufferPointer
