@@ -218,6 +218,11 @@ enum JSONOutput {
     try write(value, to: try outputs.stage(path))
     try outputs.commit()
   }
+
+  /// Prints `value` as JSON on stdout (`--json`, and the steps of `bonsai shards`).
+  static func print<T: Encodable>(_ value: T) throws(CommandLineError) {
+    Terminal.standardOutput.write(String(decoding: try encoded(value), as: UTF8.self) + "\n")
+  }
 }
 
 /// The text `bonsai prune` prints: every tensor, or for a model folder (unless

@@ -42,8 +42,7 @@ extension Bonsai {
           try outputs.commit()
         }
         if json {
-          let data = try JSONOutput.encoded(report)
-          Terminal.standardOutput.write(String(decoding: data, as: UTF8.self) + "\n")
+          try JSONOutput.print(report)
         } else {
           Terminal.standardOutput.write(report.text(folded: source.folder != nil && !verbose))
         }

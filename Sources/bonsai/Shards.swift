@@ -39,10 +39,3 @@ struct PruneArguments: ParsableArguments {
     try Bonsai.Prune.parse(arguments)
   }
 }
-
-extension JSONOutput {
-  /// Prints `value` as JSON on stdout, for the program that runs the step.
-  static func print<T: Encodable>(_ value: T) throws(CommandLineError) {
-    Terminal.standardOutput.write(String(decoding: try encoded(value), as: UTF8.self) + "\n")
-  }
-}
