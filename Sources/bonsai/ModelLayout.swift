@@ -79,9 +79,9 @@ struct ModelLayout {
 
   /// Every tensor grouped by layer, the layers in order of first appearance.
   var byLayer: [(layer: String, tensors: [(index: Int, tensor: Tensor)])] {
-    let layers = Self.firstAppearances(placed.map(\.place.layer))
-    let members = Dictionary(grouping: placed, by: \.place.layer)
-    return layers.map { layer in (layer, members[layer, default: []].map { ($0.index, $0.tensor) }) }
+    OrderedGroups.gather(placed) { $0.place.layer }.map { layer, members in
+      (layer, members.map { ($0.index, $0.tensor) })
+    }
   }
 
   /// One group of bars per layer, one bar per role.
