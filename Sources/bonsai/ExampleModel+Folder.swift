@@ -38,13 +38,26 @@ extension ExampleModel {
     }
   }
 
-  /// A Llama configuration that transformers would build the example's shapes from.
+  /// A Llama configuration that transformers would build the example's shapes from, read
+  /// off `layout` (heads of 64 inputs).
   private static var config: [String: Any] {
-    [
-      "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 512,
-      "intermediate_size": 2048, "num_hidden_layers": 1, "num_attention_heads": 8,
-      "num_key_value_heads": 2, "head_dim": 64, "vocab_size": 1024, "hidden_act": "silu",
-      "rms_norm_eps": 1e-5, "tie_word_embeddings": false, "torch_dtype": "float32",
+    func shape(_ name: String) -> [Int] {
+      guard let tensor = layout.first(where: { $0.name == name }) else {
+        preconditionFailure("the example has no \(name)")
+      }
+      return tensor.shape
+    }
+    let headDim = 64
+    return [
+      "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+      "hidden_size": shape("model.layers.0.self_attn.q_proj.weight")[1],
+      "intermediate_size": shape("model.layers.0.mlp.up_proj.weight")[0],
+      "num_hidden_layers": 1,
+      "num_attention_heads": shape("model.layers.0.self_attn.q_proj.weight")[0] / headDim,
+      "num_key_value_heads": shape("model.layers.0.self_attn.k_proj.weight")[0] / headDim,
+      "head_dim": headDim, "vocab_size": shape("model.embed_tokens.weight")[0],
+      "hidden_act": "silu", "rms_norm_eps": 1e-5, "tie_word_embeddings": false,
+      "torch_dtype": "float32",
     ]
   }
 
