@@ -48,7 +48,7 @@ struct ResultHash {
 func pruneEverything() throws(PruningError) -> UInt64 {
   var generator = SeededGenerator(seed: 12)
   var hash = ResultHash()
-  // Rows of 200 000: OpenBLAS's sasum would split them between two threads.
+  // Rows of 200 000 weights: long enough that OpenBLAS would thread a level-1 call on them.
   let shapes = [[2, 200_000], [64, 2048]]
   for shape in shapes {
     let values = generator.floats(shape[0] * shape[1])

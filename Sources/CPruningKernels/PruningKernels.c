@@ -288,6 +288,56 @@ void bonsai_add_column_sums_f32(const float *rows, size_t row_count, size_t colu
   column_sums_portable(rows, row_count, columns, absolute, sums);
 }
 
+// ---- row sums -------------------------------------------------------------------------
+
+// Σ |x| over one row, in Double, in sixteen lanes: element i of the first count − count % 16
+// goes to lane i % 16 (lanes 4k ..< 4k + 4 are one AVX2 register), the lanes are combined
+// as four registers added in pairs, then their four lanes in pairs, and the last count % 16
+// elements are added in order. Each lane adds in the same order in both versions, so they
+// give the same bits; OpenBLAS's `sasum` sums in Float and, from memory, at half the speed.
+enum { ROW_SUM_LANES = 16 };
+
+static double absolute_sum_portable(const float *values, size_t count) {
+  double lanes[ROW_SUM_LANES] = {0};
+  const size_t body = count - count % ROW_SUM_LANES;
+  for (size_t i = 0; i < body; i++) {
+    double value = (double)values[i];
+    lanes[i % ROW_SUM_LANES] += value < 0 ? -value : value;
+  }
+  double pairs[4];
+  for (int k = 0; k < 4; k++) pairs[k] = (lanes[k] + lanes[4 + k]) + (lanes[8 + k] + lanes[12 + k]);
+  double sum = (pairs[0] + pairs[1]) + (pairs[2] + pairs[3]);
+  for (size_t i = body; i < count; i++) {
+    double value = (double)values[i];
+    sum += value < 0 ? -value : value;
+  }
+  return sum;
+}
+
+#if defined(__x86_64__)
+BONSAI_AVX2 static double absolute_sum_avx2(const float *values, size_t count) {
+  __m256d lanes[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                      _mm256_setzero_pd()};
+  const size_t body = count - count % ROW_SUM_LANES;
+  for (size_t i = 0; i < body; i += ROW_SUM_LANES)
+    for (int k = 0; k < 4; k++)
+      lanes[k] = _mm256_add_pd(lanes[k], column_term(values + i + 4 * k, 1));
+  __m256d pairs = _mm256_add_pd(_mm256_add_pd(lanes[0], lanes[1]), _mm256_add_pd(lanes[2], lanes[3]));
+  double pair[4];
+  _mm256_storeu_pd(pair, pairs);
+  double sum = (pair[0] + pair[1]) + (pair[2] + pair[3]);
+  for (size_t i = body; i < count; i++) sum += column_term_portable(values[i], 1);
+  return sum;
+}
+#endif
+
+double bonsai_absolute_sum_f32(const float *values, size_t count) {
+#if defined(__x86_64__)
+  if (has_avx2()) return absolute_sum_avx2(values, count);
+#endif
+  return absolute_sum_portable(values, count);
+}
+
 // ---- portable entry points for the tests ----------------------------------------------
 
 size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
@@ -307,4 +357,8 @@ void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64
 void bonsai_add_column_sums_f32_portable(const float *rows, size_t row_count, size_t columns,
                                          int absolute, double *sums) {
   column_sums_portable(rows, row_count, columns, absolute, sums);
+}
+
+double bonsai_absolute_sum_f32_portable(const float *values, size_t count) {
+  return absolute_sum_portable(values, count);
 }

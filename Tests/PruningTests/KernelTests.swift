@@ -88,6 +88,32 @@ import TestSupport
     }
   }
 
+  /// The vector sum of |x| gives the portable version's bits (the same sixteen lanes) and
+  /// agrees with a plain Double sum to its rounding; on integers, where every order is
+  /// exact, it equals it.
+  @Test(arguments: [1, 15, 16, 17, 33, 4096, 11008 + 7])
+  func absoluteSumsMatchPortableAndDouble(count: Int) {
+    var generator = SeededGenerator(seed: UInt64(count) * 31 + 5)
+    var values = generator.floats(count, in: -3 ... 3)
+    if count > 2 {
+      values[0] = -0.0
+      values[1] = 1e30
+      values[2] = -1e-30
+    }
+    let fast = values.withUnsafeBufferPointer { bonsai_absolute_sum_f32($0.baseAddress!, count) }
+    let portable = values.withUnsafeBufferPointer {
+      bonsai_absolute_sum_f32_portable($0.baseAddress!, count)
+    }
+    let sequential = values.reduce(0.0) { $0 + abs(Double($1)) }
+    #expect(fast.bitPattern == portable.bitPattern)
+    #expect(abs(fast - sequential) <= 1e-12 * sequential)
+    let integers = (0 ..< count).map { Float(Int($0 * 7919 % 2001) - 1000) }
+    let integerSum = integers.withUnsafeBufferPointer {
+      bonsai_absolute_sum_f32($0.baseAddress!, count)
+    }
+    #expect(integerSum == integers.reduce(0.0) { $0 + abs(Double($1)) })
+  }
+
   @Test(arguments: [(1, 1), (3, 5), (4, 4), (5, 7), (9, 64), (7, 1001)])
   func columnSumsMatchPortableAndDouble(rows: Int, columns: Int) {
     var generator = SeededGenerator(seed: UInt64(rows * columns) * 13)

@@ -38,6 +38,10 @@ void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept)
 void bonsai_add_column_sums_f32(const float *rows, size_t row_count, size_t columns,
                                 int absolute, double *sums);
 
+/// Σ |x| over `values[0 ..< count]`, each term widened to Double, summed in a fixed order of
+/// sixteen lanes (the same bits on every processor).
+double bonsai_absolute_sum_f32(const float *values, size_t count);
+
 /// The portable versions of the kernels above, whatever the processor: the tests compare
 /// them with the dispatched ones, which on an AVX2 machine are the vector versions.
 size_t bonsai_tally_keys_portable(const uint32_t *keys, size_t count, uint32_t lo, uint32_t hi,
@@ -47,6 +51,7 @@ void bonsai_compare_keys_portable(const uint32_t *keys, size_t count, uint32_t t
 void bonsai_zero_pruned_32_portable(uint32_t *values, size_t count, const uint64_t *kept);
 void bonsai_add_column_sums_f32_portable(const float *rows, size_t row_count, size_t columns,
                                          int absolute, double *sums);
+double bonsai_absolute_sum_f32_portable(const float *values, size_t count);
 
 // The number of processors in the calling process's CPU affinity mask (`sched_getaffinity`),
 // or -1 when it cannot be read.

@@ -3,14 +3,6 @@
 
 import COpenBLAS
 
-/// The norm a unit is scored by.
-enum NormKind {
-  /// The sum of |x|.
-  case l1
-  /// The Euclidean norm.
-  case l2
-}
-
 /// Bonsai's use of OpenBLAS's CBLAS interface.
 ///
 /// ## The rule for every OpenBLAS call in Bonsai (GEMM and LAPACK included)
@@ -38,15 +30,16 @@ enum NormKind {
 /// | routine | runs on the calling thread while | source |
 /// |---|---|---|
 /// | `cblas_snrm2` | always (x86-64 kernel not threaded) | kernel/x86_64 `nrm2_sse.S` |
-/// | `cblas_sasum` | n < 200 000 (min(threads, n / 100 000) threads) | kernel/x86_64/sasum.c |
 /// | `cblas_sgemv`, `cblas_dgemv` | m·n < 2304 × 4 = 9216 | interface/gemv.c |
 /// | `cblas_sgemm`, `cblas_dgemm` | m·n·k < 524 288 (2 × 65536 × 4) at least | interface/gemm.c |
 /// | `spotrf_`, `dpotrf_` (and `potri`, `trtri` through them) | n < 64 | interface/lapack |
 ///
-/// Bonsai's own calls: `cblas_snrm2` per row (never threaded), `cblas_sasum` per row in
-/// pieces of at most `longestSum` elements; column sums are summed by the C kernel
-/// `bonsai_add_column_sums_f32` rather than `cblas_dgemv`, whose threshold (a build option
-/// of OpenBLAS) would cut a band of rows into pieces too small to be worth a call.
+/// Bonsai's own calls: `cblas_snrm2` per row (never threaded). Row sums of |x| are summed by
+/// the C kernel `bonsai_absolute_sum_f32` rather than `cblas_sasum` (which sums in Float,
+/// measured at 5.4 ms for a 4096 × 4096 matrix against 2.5 ms for the kernel, and no faster
+/// on two threads), and column sums by `bonsai_add_column_sums_f32` rather than
+/// `cblas_dgemv`, whose threshold (a build option of OpenBLAS) would cut a band of rows into
+/// pieces too small to be worth a call.
 ///
 /// **Not yet within rule 2: SparseGPT** (`BLAS+Level3.swift`, `LAPACK.swift`). Its Cholesky
 /// runs `dpotrf_` on 256 × 256 diagonal tiles with `dtrsm`/`dsyrk`/`dgemm` updates, and its
@@ -56,39 +49,26 @@ enum NormKind {
 /// top of Bonsai's workers. Bringing it under rule 2 (tiles of at most 64 × 64 × 64, diagonal
 /// blocks under 64) is the open step.
 enum BLAS {
-  /// The longest vector given to `cblas_sasum` in one call: OpenBLAS 0.3.21 splits a sum of
-  /// n elements among min(threads, n / 100 000) of its threads.
-  static let longestSum = 1 << 16
-
   /// The most elements one CBLAS call takes: its sizes are `Int32`.
   static let maximumCallCount = Int(Int32.max)
 
-  /// The norm of a strided view: `cblas_snrm2` (L2) or `cblas_sasum` (L1).
+  /// The Euclidean norm of a strided view: `cblas_snrm2`.
   ///
-  /// A view longer than one call may take is split into consecutive pieces whose results
-  /// are combined in Double, in order, and rounded once to Float: the L1 sums added, the L2
-  /// norms as the root of the sum of their squares. An L1 piece is at most `longestSum`
-  /// elements (below OpenBLAS's threading size), an L2 piece at most `maximumCallCount`
-  /// (a row of more than 2³¹ − 1 weights); `pieceCount` lowers both, for tests.
-  static func norm(
-    _ vector: StridedVector, _ kind: NormKind, pieceCount: Int = maximumCallCount
-  ) -> Float {
+  /// A view longer than one call may take (a row of more than 2³¹ − 1 weights; `pieceCount`
+  /// lowers the limit, for tests) is split into consecutive pieces whose norms are combined
+  /// in Double, in order, as the root of the sum of their squares, rounded once to Float.
+  static func euclideanNorm(_ vector: StridedVector, pieceCount: Int = maximumCallCount) -> Float {
     precondition(pieceCount >= 1 && pieceCount <= maximumCallCount)
-    let limit = kind == .l1 ? min(pieceCount, longestSum) : pieceCount
-    let stride = Int32(vector.stride)
     func piece(_ start: Int, _ count: Int) -> Float {
       let base = vector.buffer.baseAddress.map { $0 + vector.start + start * vector.stride }
-      switch kind {
-      case .l1: return cblas_sasum(Int32(count), base, stride)
-      case .l2: return cblas_snrm2(Int32(count), base, stride)
-      }
+      return cblas_snrm2(Int32(count), base, Int32(vector.stride))
     }
-    guard vector.count > limit else { return piece(0, vector.count) }
+    guard vector.count > pieceCount else { return piece(0, vector.count) }
     var total = 0.0
-    for start in Swift.stride(from: 0, to: vector.count, by: limit) {
-      let partial = Double(piece(start, min(limit, vector.count - start)))
-      total += kind == .l1 ? partial : partial * partial
+    for start in Swift.stride(from: 0, to: vector.count, by: pieceCount) {
+      let partial = Double(piece(start, min(pieceCount, vector.count - start)))
+      total += partial * partial
     }
-    return Float(kind == .l1 ? total : total.squareRoot())
+    return Float(total.squareRoot())
   }
 }

@@ -1,6 +1,8 @@
 // Row and column norms of a row-major [rows, columns] matrix.
 //
-// Rows are contiguous: one `cblas_snrm2` call per row (`cblas_sasum` in pieces, see `BLAS`). Columns are strided
+// Rows are contiguous: one `cblas_snrm2` call per row (L2), or Bonsai's own sum of |x| in
+// Double (L1: OpenBLAS's `sasum` sums in Float, at half the memory's speed, and does not
+// run faster on two threads than on one; see `bonsai_absolute_sum_f32`). Columns are strided
 // by the row length, and one strided BLAS call per column touches a new cache line (and
 // often a new page) per element: ~40× slower than the rows. So columns are scored a band
 // of rows at a time, reading the rows in order: the C kernel adds each row's squares (or
@@ -74,7 +76,8 @@ enum UnitScores {
     }
   }
 
-  /// One BLAS norm per row, on the rows in place (`Float`) or widened into scratch.
+  /// One norm per row (`cblas_snrm2`, or the kernel's Σ |x| in Double rounded once), on the
+  /// rows in place (`Float`) or widened into scratch.
   static func rowNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
@@ -85,7 +88,11 @@ enum UnitScores {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { scratch in
           for row in ownedRows {
             let rowValues = floats(values, rows: row ..< row + 1, columns: columns, scratch)
-            norms[row] = BLAS.norm(.row(0, of: rowValues, columns: columns), kind)
+            norms[row] =
+              switch kind {
+              case .l1: Float(Kernels.absoluteSum(rowValues))
+              case .l2: BLAS.euclideanNorm(.row(0, of: rowValues, columns: columns))
+              }
           }
         }
       }

@@ -61,6 +61,14 @@ enum Kernels {
     bonsai_add_column_sums_f32(base, rows.count / columns, columns, absolute ? 1 : 0, target)
   }
 
+  /// Σ |x| over `values`, each term widened to Double, in the kernel's fixed order (the
+  /// same bits on every processor). The corresponding C function is
+  /// `bonsai_absolute_sum_f32`.
+  static func absoluteSum(_ values: UnsafeBufferPointer<Float>) -> Double {
+    guard let base = values.baseAddress else { return 0 }
+    return bonsai_absolute_sum_f32(base, values.count)
+  }
+
   /// Writes `halves` widened to `Float` (exactly) to `floats`. The corresponding C function
   /// is `bonsai_widen_f16`.
   static func widen(
