@@ -119,19 +119,23 @@ enum UnitScores {
     partials.withUnsafeMutableBufferPointer { partials in
       Parallel.forEach(tasks: bands, threads: threads) { band in
         var total = [Double](repeating: 0, count: columns)
+        let bandRows = band * rows / bands ..< (band + 1) * rows / bands
+        if Scalar.self == Float.self {
+          // Float rows are summed where they lie, the band in one call.
+          let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
+          total.withUnsafeMutableBufferPointer { total in
+            Kernels.addColumnSums(
+              of: UnsafeBufferPointer(
+                rebasing: floats[bandRows.lowerBound * columns ..< bandRows.upperBound * columns]),
+              columns: columns, absolute: kind == .l1, into: total)
+          }
+          partials[band] = total
+          return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: blockRows * pieceWidth) { scratch in
           total.withUnsafeMutableBufferPointer { total in
-            let bandRows = band * rows / bands ..< (band + 1) * rows / bands
             for first in stride(from: bandRows.lowerBound, to: bandRows.upperBound, by: blockRows) {
               let count = min(blockRows, bandRows.upperBound - first)
-              if Scalar.self == Float.self {
-                // Float rows are summed where they lie, whole.
-                let floats = UnsafeRawBufferPointer(values).assumingMemoryBound(to: Float.self)
-                Kernels.addColumnSums(
-                  of: UnsafeBufferPointer(rebasing: floats[first * columns ..< (first + count) * columns]),
-                  columns: columns, absolute: kind == .l1, into: total)
-                continue
-              }
               for firstColumn in stride(from: 0, to: columns, by: pieceWidth) {
                 let width = min(pieceWidth, columns - firstColumn)
                 for row in first ..< first + count {
