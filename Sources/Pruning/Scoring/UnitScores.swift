@@ -78,18 +78,16 @@ enum UnitScores {
 
   /// One norm per row (`cblas_snrm2`, or the kernel's Σ |x| in Double rounded once), on the
   /// rows in place (`Float`) or widened into scratch. Each worker reads one contiguous band
-  /// of rows: rows dealt out in turn would have each core's prefetcher fetch the rows
-  /// between its own, which made two threads slower than one.
+  /// of rows (rows dealt out in turn made two threads slower than one).
   static func rowNorms<Scalar: PrunableScalar>(
     _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, kind: NormKind,
     threads: Int
   ) -> [Float] {
     var norms = [Float](repeating: 0, count: rows)
-    let workers = max(1, min(threads, rows))
     norms.withUnsafeMutableBufferPointer { norms in
-      Parallel.forEach(tasks: workers, threads: workers) { worker in
+      Parallel.forEachBand(of: rows, threads: threads) { band in
         withUnsafeTemporaryAllocation(of: Float.self, capacity: columns) { scratch in
-          for row in worker * rows / workers ..< (worker + 1) * rows / workers {
+          for row in band {
             let rowValues = floats(values, rows: row ..< row + 1, columns: columns, scratch)
             norms[row] =
               switch kind {

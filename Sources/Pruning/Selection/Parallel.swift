@@ -88,6 +88,17 @@ enum Parallel {
     }
   }
 
+  /// Calls `body` once per worker with one contiguous band of `0 ..< count` (the bands in
+  /// order, their sizes differing by at most one), on at most `threads` threads. For passes
+  /// that stream through memory: items dealt out in turn have each core's prefetcher fetch
+  /// the items between its own.
+  static func forEachBand(of count: Int, threads: Int, _ body: (_ band: Range<Int>) -> Void) {
+    let workers = max(1, min(threads, count))
+    forEach(tasks: workers, threads: workers) { worker in
+      body(worker * count / workers ..< (worker + 1) * count / workers)
+    }
+  }
+
   /// Calls `body` for every task in `0 ..< tasks`, on at most `threads` threads.
   static func forEach(tasks: Int, threads: Int, _ body: (_ task: Int) -> Void) {
     forEachWorker(tasks: tasks, threads: threads) { _, owned in
