@@ -1,5 +1,5 @@
-/// Row or column norms of a caller's matrix (`UnitScores`: CBLAS per row, the C kernel per
-/// column), after checking that its elements are finite, run specialised for its scalar
+/// Row or column norms of a caller's matrix (`UnitScores`: `cblas_snrm2` or the C kernel's
+/// sum of |x| per row, the C kernel per column), after checking that its elements are finite, run specialised for its scalar
 /// type: the norms behind `ChannelScores` and `ActivationNorms`. With no `kind`, only the check runs.
 struct CheckedNorms: ScalarOperation {
   let rows: Int
