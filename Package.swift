@@ -48,7 +48,7 @@ let package = Package(
       dependencies: ["Pruning", "CPruningKernels", "TestSupport", "BonsaiHostProbe"]),
     .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
     .testTarget(name: "ModelFoldersTests", dependencies: ["ModelFolders", "SafeTensors", "TestSupport"]),
-    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport", "CPruningKernels"]),
+    .testTarget(name: "BonsaiCLITests", dependencies: ["bonsai", "SafeTensors", "ModelFolders", "TestSupport", "CPruningKernels", "CSignalCleanup"]),
   ],
   swiftLanguageModes: [.v6]
 )

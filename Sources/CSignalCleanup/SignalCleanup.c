@@ -1,25 +1,103 @@
 #define _GNU_SOURCE
 #include "SignalCleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+/// What a slot holds.
+enum { SLOT_FREE = 0, SLOT_FILE = 1, SLOT_FOLDER = 2 };
+
 static char paths[BONSAI_CLEANUP_SLOTS][PATH_MAX];
-/// 1 when the slot holds a path to remove; written with release, read with acquire.
+/// The marker file a registered folder must hold to be removed.
+static char markers[BONSAI_CLEANUP_SLOTS][NAME_MAX + 1];
+/// What the slot holds (SLOT_*); written with release, read with acquire.
 static int used[BONSAI_CLEANUP_SLOTS];
 static char bus_text[1024];
 static size_t bus_length;
+
+/// Folders nested deeper than this inside a registered folder are left (and so is it).
+enum { DEEPEST_FOLDER = 32 };
+
+/// The entries of a getdents64 buffer (the glibc wrapper is not async-signal-safe).
+struct linux_dirent64 {
+  unsigned long long d_ino;
+  long long d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+/// Removes everything inside the open folder `folder` (links themselves, never what they
+/// point to), sub-folders up to `depth` levels down. Reads it again from the start after
+/// every pass that removed something, so that no file system's ordering of a changing
+/// folder can hide an entry. Returns 0 when it is empty.
+static int empty_folder(int folder, int depth) {
+  char buffer[1024] __attribute__((aligned(8)));
+  for (int pass = 0; pass < 64; pass++) {
+    if (lseek(folder, 0, SEEK_SET) != 0) return -1;
+    int seen = 0, removed = 0;
+    for (;;) {
+      long count = syscall(SYS_getdents64, folder, buffer, sizeof buffer);
+      if (count < 0) return -1;
+      if (count == 0) break;
+      for (long offset = 0; offset < count;) {
+        struct linux_dirent64 *entry = (struct linux_dirent64 *)(buffer + offset);
+        offset += entry->d_reclen;
+        const char *name = entry->d_name;
+        if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+        seen++;
+        unsigned char type = entry->d_type;
+        if (type == DT_UNKNOWN) {
+          struct stat status;
+          if (fstatat(folder, name, &status, AT_SYMLINK_NOFOLLOW) != 0) continue;
+          type = S_ISDIR(status.st_mode) ? DT_DIR : DT_REG;
+        }
+        if (type == DT_DIR) {
+          int inner = depth > 0 ? openat(folder, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+          if (inner < 0) continue;
+          int emptied = empty_folder(inner, depth - 1) == 0;
+          close(inner);
+          if (emptied && unlinkat(folder, name, AT_REMOVEDIR) == 0) removed++;
+        } else if (unlinkat(folder, name, 0) == 0) {
+          removed++;
+        }
+      }
+    }
+    if (seen == 0) return 0;
+    if (removed == 0) return -1;
+  }
+  return -1;
+}
+
+int bonsai_cleanup_remove_marked_folder(const char *path, const char *marker) {
+  int folder = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (folder < 0) return -1;
+  struct stat status;
+  int marked = fstatat(folder, marker, &status, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(status.st_mode);
+  int emptied = marked && empty_folder(folder, DEEPEST_FOLDER) == 0;
+  close(folder);
+  return emptied ? rmdir(path) : -1;
+}
 
 /// Signals that end the process: a user's, a closed pipe's (SIGPIPE, as `bonsai … | head`
 /// does), and the file-size limit's (SIGXFSZ).
 static const int termination_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ};
 
+/// Removes the registered files, then the registered folders.
 static void remove_registered(void) {
   for (int slot = 0; slot < BONSAI_CLEANUP_SLOTS; slot++) {
-    if (__atomic_load_n(&used[slot], __ATOMIC_ACQUIRE)) unlink(paths[slot]);
+    if (__atomic_load_n(&used[slot], __ATOMIC_ACQUIRE) == SLOT_FILE) unlink(paths[slot]);
+  }
+  for (int slot = 0; slot < BONSAI_CLEANUP_SLOTS; slot++) {
+    if (__atomic_load_n(&used[slot], __ATOMIC_ACQUIRE) == SLOT_FOLDER)
+      bonsai_cleanup_remove_marked_folder(paths[slot], markers[slot]);
   }
 }
 
@@ -84,19 +162,30 @@ int bonsai_cleanup_install(const char *bus_message) {
   return sigaction(SIGBUS, &action, NULL);
 }
 
-int bonsai_cleanup_add(const char *path) {
+/// Takes a free slot for `path` (and `marker`, for a folder) of kind `kind`.
+static int add(const char *path, const char *marker, int kind) {
   size_t length = strlen(path);
-  if (length >= PATH_MAX) return -1;
+  size_t marker_length = marker ? strlen(marker) : 0;
+  if (length >= PATH_MAX || marker_length > NAME_MAX) return -1;
   for (int slot = 0; slot < BONSAI_CLEANUP_SLOTS; slot++) {
-    if (!__atomic_load_n(&used[slot], __ATOMIC_ACQUIRE)) {
+    if (__atomic_load_n(&used[slot], __ATOMIC_ACQUIRE) == SLOT_FREE) {
+      // Filled, then published: a handler never reads a half-written path.
       memcpy(paths[slot], path, length + 1);
-      __atomic_store_n(&used[slot], 1, __ATOMIC_RELEASE);
+      if (marker) memcpy(markers[slot], marker, marker_length + 1);
+      __atomic_store_n(&used[slot], kind, __ATOMIC_RELEASE);
       return slot;
     }
   }
   return -1;
 }
 
+int bonsai_cleanup_add(const char *path) { return add(path, NULL, SLOT_FILE); }
+
+int bonsai_cleanup_add_folder(const char *path, const char *marker) {
+  return add(path, marker, SLOT_FOLDER);
+}
+
 void bonsai_cleanup_remove(int slot) {
-  if (slot >= 0 && slot < BONSAI_CLEANUP_SLOTS) __atomic_store_n(&used[slot], 0, __ATOMIC_RELEASE);
+  if (slot >= 0 && slot < BONSAI_CLEANUP_SLOTS)
+    __atomic_store_n(&used[slot], SLOT_FREE, __ATOMIC_RELEASE);
 }

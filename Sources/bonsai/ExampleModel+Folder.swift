@@ -16,6 +16,7 @@ extension ExampleModel {
     let shards = [Array(model[..<split]), Array(model[split...])]
     do {
       let folder = try FolderOutput(destination: path, replacing: true, syncsToDisk: true)
+      SignalCleanup.removeOnSignal(folder)
       var staged = [StagedFile]()
       var weightMap = [String: String]()
       for (name, tensors) in zip(shardNames, shards) {

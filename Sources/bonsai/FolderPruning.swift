@@ -78,14 +78,15 @@ struct FolderPruning {
     } catch {
       throw .failure("\(error)")
     }
+    SignalCleanup.removeOnSignal(target)
     for (path, code) in FolderOutput.removeLeftovers(of: target.destination) {
       let problem = code.map { ": \(String(cString: strerror($0)))" } ?? ""
       Terminal.standardError.write(
         "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\(problem)\n")
     }
     var sizeChanges = [ModelConfig.SizeChange]()
-    // Staged like any output, so that a signal removes a half-written shard at once; the
-    // temporary folder itself is left for the next run (its marker says whose it is).
+    // Staged like any output, so that a signal removes a half-written shard at once (and
+    // then the temporary folder).
     let shards = OutputSet(syncsToDisk: syncsToDisk)
     let tensors = try job.stream(
       folder.checkpoint, plan: plan,

@@ -53,6 +53,7 @@ extension Bonsai.Shards {
         } catch {
           throw CommandLineError.failure("\(error)")
         }
+        SignalCleanup.removeOnSignal(target)
         // Every other file first: the pruned shards leave FROM only once nothing else can fail
         // but the moves and the rename.
         try pruning.complete(

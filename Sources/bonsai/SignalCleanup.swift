@@ -1,9 +1,10 @@
 import CSignalCleanup
+import ModelFolders
 
 /// What `bonsai` does when it is stopped by a signal: SIGINT, SIGTERM, SIGHUP, SIGQUIT,
 /// SIGPIPE (its output piped into a program that quit) and SIGXFSZ (the file-size limit)
-/// remove the temporary files of the outputs being written, then end the process by the
-/// same signal; SIGBUS — reading a memory-mapped input that another program truncated —
+/// remove the temporary files of the outputs being written and the output folder being
+/// built, then end the process by the same signal; SIGBUS — reading a memory-mapped input that another program truncated —
 /// removes them too and fails with a one-line error (status 1). The handlers live in C
 /// (`CSignalCleanup`), because a signal handler may only make async-signal-safe calls.
 /// Only the executable installs them; the libraries change no signal handler.
@@ -26,6 +27,15 @@ enum SignalCleanup {
     bonsai_cleanup_hold_signals(1)
     defer { bonsai_cleanup_hold_signals(0) }
     return try body()
+  }
+
+  /// Registers the temporary folder `output` is built in for removal, with everything in
+  /// it, on those signals, for the rest of the run: the handler removes it only while it
+  /// holds ``FolderOutput/inProgressMarker``, which ``FolderOutput/commit()`` removes before
+  /// the rename (``FolderOutput/abandon()`` removes the folder itself). Without a free slot
+  /// the folder is left to the next run, which removes it.
+  static func removeOnSignal(_ output: FolderOutput) {
+    _ = bonsai_cleanup_add_folder(output.temporaryPath, FolderOutput.inProgressMarker)
   }
 
   /// A temporary path registered for removal on those signals.

@@ -170,14 +170,17 @@ struct HeldRun {
   let process = Process()
   let errors = Pipe()
 
-  /// Writes the checkpoint (64 × 64 F32 tensors) and starts `bonsai prune` on it.
-  init() throws {
+  /// Writes the checkpoint (64 × 64 F32 tensors) — as a file, or as the one shard of a
+  /// model folder — and starts `bonsai prune` on it.
+  init(modelFolder: Bool = false) throws {
     folder = try TemporaryDirectory()
-    input = folder.file("in.safetensors")
-    output = folder.file("out.safetensors")
+    input = modelFolder ? folder.file("model") : folder.file("in.safetensors")
+    output = modelFolder ? folder.file("pruned") : folder.file("out.safetensors")
+    let checkpoint = modelFolder ? input + "/model.safetensors" : input
+    if modelFolder { try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: false) }
     var generator = SeededGenerator(seed: 3)
     try writeCheckpoint(
-      input, floats: (0 ..< Self.tensors).map { (Self.name($0), [64, 64], generator.floats(4096)) })
+      checkpoint, floats: (0 ..< Self.tensors).map { (Self.name($0), [64, 64], generator.floats(4096)) })
     process.executableURL = URL(fileURLWithPath: BonsaiProcess.binary)
     process.arguments = ["prune", input, "-o", output]
     process.standardOutput = FileHandle.nullDevice
@@ -200,7 +203,7 @@ struct HeldRun {
     return String(decoding: bytes[..<offset], as: UTF8.self)
   }
 
-  /// The temporary files in the folder.
+  /// The temporary files (or, for a model folder, the temporary folder) in the folder.
   func temporaryFiles() throws -> [String] {
     try folder.entries().filter { $0.contains(TemporaryName.marker) }
   }
@@ -251,5 +254,20 @@ struct InterruptedRunTests {
     let (status, signaled, standardError) = run.finish()
     #expect(signaled && status == signal, "\(status) \(standardError.suffix(200))")
     #expect(try run.folder.entries() == ["in.safetensors"])
+  }
+
+  /// A model folder is built in a temporary folder (holding the shard's temporary file):
+  /// a signal removes both, and a bus error too.
+  @Test(arguments: [SIGINT, SIGTERM, SIGBUS])
+  func aSignalRemovesTheTemporaryFolder(signal: Int32) throws {
+    let run = try HeldRun(modelFolder: true)
+    _ = run.readFirstLine()
+    let staged = try #require(try run.temporaryFiles().first)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: run.folder.file(staged)).count == 2)
+    kill(run.process.processIdentifier, signal)
+    let (status, signaled, standardError) = run.finish()
+    #expect(signal == SIGBUS ? status == 1 && !signaled : signaled && status == signal, "\(status) \(standardError.suffix(200))")
+    #expect(try run.folder.entries() == ["model"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: run.input) == ["model.safetensors"])
   }
 }

@@ -1,6 +1,7 @@
-// Removing unfinished output files when bonsai is stopped by a signal. A signal handler may
-// only call async-signal-safe functions (unlink, write, _exit, raise), and the paths it
-// removes must be readable without locks or allocation: they live here, in fixed slots,
+// Removing unfinished output files and folders when bonsai is stopped by a signal. A signal
+// handler may only call async-signal-safe functions (unlink, openat, unlinkat, write, _exit,
+// raise; and the getdents64 system call), and the paths it removes must be readable without
+// locks or allocation: they live here, in fixed slots,
 // copied in before the files are created and cleared after they are renamed into place.
 // Only the bonsai executable installs these handlers; the libraries install none.
 
@@ -21,6 +22,17 @@ int bonsai_cleanup_install(const char *bus_message);
 /// Registers `path` for removal on those signals. Returns the slot (pass it to
 /// bonsai_cleanup_remove), or -1 when every slot is taken or the path is too long.
 int bonsai_cleanup_add(const char *path);
+
+/// Registers the folder `path`, being built, for removal with everything in it on those
+/// signals — only while it holds a regular file named `marker` (removed before the folder
+/// is renamed into place), and never following a link. Returns the slot, or -1 as above.
+int bonsai_cleanup_add_folder(const char *path, const char *marker);
+
+/// What the handlers do to a registered folder, now: removes the folder `path` with
+/// everything in it if it holds a regular file named `marker` — links themselves, never
+/// what they point to; folders nested more than 32 deep are left, and so are the folders
+/// above them. Async-signal-safe. Returns 0 when the folder is gone, -1 otherwise.
+int bonsai_cleanup_remove_marked_folder(const char *path, const char *marker);
 
 /// Forgets the path in `slot` (a no-op for -1).
 void bonsai_cleanup_remove(int slot);
