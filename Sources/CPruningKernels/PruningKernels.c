@@ -1,4 +1,5 @@
 // AVX2 kernels with portable fallbacks; see include/PruningKernels.h.
+#include <math.h>
 #include "PruningKernels.h"
 #include "ProcessorFeatures.h"
 #include "VectorLanes.h"
@@ -231,7 +232,8 @@ void bonsai_zero_pruned_16(uint16_t *values, size_t count, const uint64_t *kept)
 // of a widened float is exact in Double, so both versions give the same bits.
 static inline double column_term_portable(float weight, int absolute) {
   double value = (double)weight;
-  return absolute ? (value < 0 ? -value : value) : value * value;
+  // fabs clears the sign bit as the AVX2 version's mask does, a NaN's included.
+  return absolute ? fabs(value) : value * value;
 }
 
 static void column_sums_portable(const float *rows, size_t row_count, size_t columns,
@@ -303,17 +305,11 @@ enum { ROW_SUM_LANES = 16 };
 static double absolute_sum_portable(const float *values, size_t count) {
   double lanes[ROW_SUM_LANES] = {0};
   const size_t body = count - count % ROW_SUM_LANES;
-  for (size_t i = 0; i < body; i++) {
-    double value = (double)values[i];
-    lanes[i % ROW_SUM_LANES] += value < 0 ? -value : value;
-  }
+  for (size_t i = 0; i < body; i++) lanes[i % ROW_SUM_LANES] += column_term_portable(values[i], 1);
   double pairs[4];
   for (int k = 0; k < 4; k++) pairs[k] = (lanes[k] + lanes[4 + k]) + (lanes[8 + k] + lanes[12 + k]);
   double sum = (pairs[0] + pairs[1]) + (pairs[2] + pairs[3]);
-  for (size_t i = body; i < count; i++) {
-    double value = (double)values[i];
-    sum += value < 0 ? -value : value;
-  }
+  for (size_t i = body; i < count; i++) sum += column_term_portable(values[i], 1);
   return sum;
 }
 

@@ -114,6 +114,23 @@ import TestSupport
     #expect(integerSum == integers.reduce(0.0) { $0 + abs(Double($1)) })
   }
 
+  /// A NaN of either sign, in the vector part or the tail, gives the same bits both ways
+  /// (the sign of |x| is cleared, a NaN's included).
+  @Test(arguments: [3, 20])
+  func sumsOfNaNsMatchPortable(index: Int) {
+    var values = [Float](repeating: 1.5, count: 24)
+    values[index] = -Float.nan
+    let fast = values.withUnsafeBufferPointer { bonsai_absolute_sum_f32($0.baseAddress!, 24) }
+    let portable = values.withUnsafeBufferPointer { bonsai_absolute_sum_f32_portable($0.baseAddress!, 24) }
+    #expect(fast.isNaN && fast.bitPattern == portable.bitPattern)
+    var fastColumns = [Double](repeating: 0, count: 8)
+    var portableColumns = fastColumns
+    bonsai_add_column_sums_f32(values, 3, 8, 1, &fastColumns)
+    bonsai_add_column_sums_f32_portable(values, 3, 8, 1, &portableColumns)
+    #expect(fastColumns.map(\.bitPattern) == portableColumns.map(\.bitPattern))
+    #expect(fastColumns.filter(\.isNaN).count == 1)
+  }
+
   @Test(arguments: [(1, 1), (3, 5), (4, 4), (5, 7), (9, 64), (7, 1001)])
   func columnSumsMatchPortableAndDouble(rows: Int, columns: Int) {
     var generator = SeededGenerator(seed: UInt64(rows * columns) * 13)
