@@ -1,9 +1,10 @@
 /// How the importance of a weight, or of a unit of weights, is scored. Low scores are
 /// pruned first.
 ///
-/// Rows and columns are scored by a norm of their weights for the magnitude metrics (rows
-/// through CBLAS) and by the sum of their element scores for `taylor`, `wanda` and `supplied`;
-/// blocks by the mean or maximum of their element scores.
+/// Rows and columns are scored by a norm of their weights for the magnitude metrics (row L2
+/// norms through CBLAS, the rest by C kernels summing in Double) and by the sum of their
+/// element scores for `taylor`, `wanda` and `supplied`; blocks by the mean or maximum of
+/// their element scores.
 public enum ImportanceMetric: Sendable, Hashable, Codable {
   /// |w| per element; the sum of |w| (L1 norm) per row or column.
   case l1Magnitude

@@ -2,7 +2,8 @@
 //   define units → score units → select the k lowest → expand to an element mask → apply.
 // Unstructured magnitude and random scores are never materialised: their keys are computed
 // from the weights as each pass reads them, and the pruned weights are zeroed in the same
-// pass that decides the mask. Row norms go through CBLAS, column norms through a C kernel.
+// pass that decides the mask. Row L2 norms go through CBLAS, row L1 and column norms
+// through C kernels.
 // The groups that the patterns sparse kernels and Wanda use take fused paths of their own
 // that score, select, zero and mask in one visit of the weights while they are in cache:
 // N:M for M = 2, 4, 8 (`SemiStructuredSelection`) and per-row ranking (`RowSelection`), by

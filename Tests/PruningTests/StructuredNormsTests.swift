@@ -1,5 +1,5 @@
-// Row and column scores (through CBLAS: one norm per row, banded sgemv column sums) against
-// norms computed in Double, on awkward shapes.
+// Row and column scores (one norm per row — `cblas_snrm2`, or the C kernel's sum of |x| —
+// and the C kernel's banded column sums) against norms computed in Double, on awkward shapes.
 
 import Testing
 import TestSupport

@@ -35,9 +35,9 @@ import COpenBLAS
 /// | `spotrf_`, `dpotrf_` (and `potri`, `trtri` through them) | n < 64 | interface/lapack |
 ///
 /// Bonsai's own calls: `cblas_snrm2` per row (never threaded). Row sums of |x| are summed by
-/// the C kernel `bonsai_absolute_sum_f32` rather than `cblas_sasum` (which sums in Float,
-/// measured at 5.4 ms for a 4096 × 4096 matrix against 2.5 ms for the kernel, and no faster
-/// on two threads), and column sums by `bonsai_add_column_sums_f32` rather than
+/// the C kernel `bonsai_absolute_sum_f32` rather than `cblas_sasum` (which sums in Float;
+/// in a C test on this project's machine it took 5.4 ms over the rows of a 4096 × 4096
+/// matrix against 2.5 ms for the kernel, and was no faster on two threads), and column sums by `bonsai_add_column_sums_f32` rather than
 /// `cblas_dgemv`, whose threshold (a build option of OpenBLAS) would cut a band of rows into
 /// pieces too small to be worth a call.
 ///

@@ -2,7 +2,7 @@
 // projections (and element i of their biases) and column i of the down projection: removing
 // it from some of them but not the others breaks the model. So a channel is scored over all
 // its weights — the joint L2 norm sqrt(Σ‖row_i‖² + Σ‖column_i‖²), or the joint L1 sum —
-// from per-tensor norms computed through CBLAS, and the same channels are removed from every
+// from per-tensor norms (`UnitScores`: CBLAS and C kernels), and the same channels are removed from every
 // tensor of the group. Tensors are added one at a time, so a checkpoint is scored while
 // streaming.
 

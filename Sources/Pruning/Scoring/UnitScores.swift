@@ -19,9 +19,9 @@ enum UnitScores {
   static let columnBlockFloats = 1 << 16
 
   /// The score of every unit of `layout` (rows, columns or blocks) of `values`: a norm
-  /// for rows (through CBLAS) and columns under the magnitude metrics, one LCG step per unit
-  /// for random scores, and otherwise the pooled element scores of `scoring` (the sum for
-  /// rows and columns, the block's pooling for blocks).
+  /// for rows (L2 through CBLAS, L1 by the C kernel) and columns under the magnitude
+  /// metrics, one LCG step per unit for random scores, and otherwise the pooled element
+  /// scores of `scoring` (the sum for rows and columns, the block's pooling for blocks).
   static func scores<Scalar: PrunableScalar>(
     of values: UnsafeBufferPointer<Scalar>, layout: UnitLayout, metric: ImportanceMetric,
     scoring: ElementScoring, threads: Int
