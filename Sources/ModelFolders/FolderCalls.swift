@@ -123,6 +123,14 @@ enum FolderCalls {
     }
   }
 
+  /// Gives the file `existing` the second name `new` (a hard link), failing with EEXIST if
+  /// that exists and EXDEV across file systems. The corresponding C function is `link`.
+  static func link(_ existing: String, to new: String) throws(ModelFolderError) {
+    guard Glibc.link(existing, new) == 0 else {
+      throw .io(path: new, action: "link \(existing) to it", errno: errno)
+    }
+  }
+
   /// Renames `source` to `destination`, failing with EEXIST if that exists. The
   /// corresponding C function is `renameat2` with `RENAME_NOREPLACE`.
   static func renameNoReplace(_ source: String, to destination: String) throws(ModelFolderError) {

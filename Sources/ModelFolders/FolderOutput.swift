@@ -92,13 +92,15 @@ public final class FolderOutput {
     try FolderCalls.write(bytes, to: path(of: name), sync: syncsToDisk)
   }
 
-  /// Moves the file at `path`, written elsewhere on the same file system (by another process,
-  /// say), into the folder as `name`, without copying it.
+  /// Puts the file at `path`, written elsewhere on the same file system (by another process,
+  /// say), into the folder as `name` without copying it: a second name of the same file (a
+  /// hard link), so that it keeps its first name until the caller removes that, after
+  /// ``commit()`` — should the folder be abandoned, the file is where it was.
   ///
   /// - Throws: ``ModelFolderError/io(path:action:errno:)`` when there is no such file, or
   ///   it is on another file system.
-  public func move(_ path: String, as name: String) throws(ModelFolderError) {
-    try FolderCalls.renameNoReplace(path, to: self.path(of: name))
+  public func link(_ path: String, as name: String) throws(ModelFolderError) {
+    try FolderCalls.link(path, to: self.path(of: name))
   }
 
   /// Copies the entry `name` of `folder` (a file, or a folder with everything in it,

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import ArgumentParser
 import ModelFolders
 import SafeTensors
@@ -11,9 +14,11 @@ extension Bonsai.Shards {
       discussion: """
         Builds OUTDIR as bonsai prune does — in a temporary folder next to it, renamed \
         into place when complete (--replace swaps an existing one) — from the shards in \
-        FROM (moved, not copied: FROM must be on OUTDIR's file system), the index with the \
-        new total size, config.json with the sizes --compact changed (refused, as by bonsai \
-        prune, when layers would differ), and every other file copied byte for byte.
+        FROM (moved, not copied: linked into the folder, and removed from FROM once OUTDIR \
+        is in place, so that a run that fails or is stopped leaves them in FROM; FROM must \
+        be on OUTDIR's file system), the index with the new total size, config.json with \
+        the sizes --compact changed (refused, as by bonsai prune, when layers would \
+        differ), and every other file copied byte for byte.
         """)
 
     @Option(help: "The folder holding every pruned shard, from prune.")
@@ -53,18 +58,29 @@ extension Bonsai.Shards {
         } catch {
           throw CommandLineError.failure("\(error)")
         }
-        SignalCleanup.removeOnSignal(target)
-        // Every other file first: the pruned shards leave FROM only once nothing else can fail
-        // but the moves and the rename.
+        // The shards are linked in, not renamed: removing the folder (a signal, a failure)
+        // removes only their second names, and FROM keeps them for the next attempt.
+        let registration = SignalCleanup.FolderRegistration(target)
         try pruning.complete(
           target, totalSize: tensors.reduce(0) { $0 + $1.byteCount },
           totalParameters: tensors.reduce(0) { $0 + $1.elementCount }, sizeChanges: sizeChanges)
         do {
-          for (shard, _) in written { try target.move("\(from)/\(shard)", as: shard) }
-          try target.commit()
+          for (shard, _) in written { try target.link("\(from)/\(shard)", as: shard) }
         } catch {
+          registration.release()
           target.abandon()
           throw CommandLineError.failure("\(error)")
+        }
+        registration.release()
+        do {
+          try target.commit()
+        } catch {
+          throw CommandLineError.failure("\(error)")
+        }
+        // In place: the shards leave FROM.
+        for (shard, _) in written where unlink("\(from)/\(shard)") != 0 {
+          Terminal.standardError.write(
+            "bonsai: warning: cannot remove \(from)/\(shard) (now in \(pruning.output)): \(String(cString: strerror(errno)))\n")
         }
       }
     }

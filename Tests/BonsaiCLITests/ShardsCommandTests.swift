@@ -94,12 +94,35 @@ struct ShardsCommandTests {
       try bonsai(["shards", "prune", "--shard", shard, "--into", directory.file("pruned")] + decided + arguments)
     }
     try bonsai(["shards", "finish", "--from", directory.file("pruned")] + arguments)
+    // Moved: once OUTDIR is in place, the shards are no longer in FROM.
+    #expect(try files(directory.file("pruned")).isEmpty)
     let expected = try files(directory.file("expected"))
     let output = try files(directory.file("output"))
     #expect(expected.keys.sorted() == output.keys.sorted())
     for (path, bytes) in expected {
       #expect(output[path] == bytes, "\(options) \(path): bytes differ")
     }
+  }
+
+  /// The shards are linked into the folder being built and leave FROM only once it is in
+  /// place: a finish that fails (here: FROM on another file system) leaves them in FROM,
+  /// byte for byte, for the next attempt.
+  @Test func aFinishThatFailsLeavesTheShardsInFrom() throws {
+    let directory = try TemporaryDirectory()
+    try ModelFolderFixture().writeFolder(directory.file("model"), shards: 2)
+    var template = Array("/dev/shm/bonsai-from-XXXXXX".utf8CString)
+    let from = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+    defer { try? FileManager.default.removeItem(atPath: from) }
+    let arguments = [directory.file("model"), "-o", directory.file("output")]
+    for shard in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"] {
+      try bonsai(["shards", "prune", "--shard", shard, "--into", from] + arguments)
+    }
+    let pruned = try files(from)
+    #expect(pruned.count == 2)
+    let result = try BonsaiProcess.run(["shards", "finish", "--from", from] + arguments)
+    #expect(result.status == 1 && result.standardError.contains("Invalid cross-device link"), "\(result.standardError)")
+    #expect(try files(from) == pruned)
+    #expect(try directory.entries().sorted() == ["model"])
   }
 
   @Test("what cannot be split, or is asked wrongly, is refused with one line")

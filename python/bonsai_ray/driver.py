@@ -8,8 +8,9 @@
    shard (the lower 16 bits inside that bin, per tensor), `cut` again: the threshold key and
    each tensor's share of the ties — exactly the cut `bonsai prune` makes on one machine.
 3. `bonsai shards prune` on every shard, into a work folder next to OUTDIR.
-4. `bonsai shards finish` (one task) moves the shards into a temporary folder next to OUTDIR
-   with the index and every other file, and renames it into place.
+4. `bonsai shards finish` (one task) links the shards into a temporary folder next to OUTDIR
+   with the index and every other file, renames it into place, then removes them from the
+   work folder (a finish that fails or is retried finds them there).
 
 The work folder (`.OUTDIR.bonsai-ray-…`, next to OUTDIR, on the shared file system) holds
 the counts, the cut and the pruned shards; it is removed at the end whatever happens, so a
