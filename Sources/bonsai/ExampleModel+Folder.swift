@@ -16,7 +16,7 @@ extension ExampleModel {
     let shards = [Array(model[..<split]), Array(model[split...])]
     do {
       let folder = try FolderOutput(destination: path, replacing: true, syncsToDisk: true)
-      SignalCleanup.removeOnSignal(folder)
+      let registration = SignalCleanup.FolderRegistration(folder)
       var staged = [StagedFile]()
       var weightMap = [String: String]()
       for (name, tensors) in zip(shardNames, shards) {
@@ -31,6 +31,7 @@ extension ExampleModel {
         try json(["metadata": ["total_size": totalSize], "weight_map": weightMap]),
         as: "model.safetensors.index.json")
       try folder.write(try json(config), as: ModelFolder.configName)
+      registration.release()
       try folder.commit()
     } catch let error as CommandLineError {
       throw error

@@ -31,9 +31,12 @@ struct FolderPruning {
     let tensors: [CheckpointPruning.TensorOutcome]
     let sizeChanges: [ModelConfig.SizeChange]
     let folder: FolderOutput
+    /// The folder's registration for removal on a signal, released before the rename.
+    let registration: SignalCleanup.FolderRegistration
 
     /// Renames the folder into place (see ``FolderOutput/commit()``).
     func commit() throws(CommandLineError) {
+      registration.release()
       do {
         try folder.commit()
       } catch {
@@ -78,7 +81,7 @@ struct FolderPruning {
     } catch {
       throw .failure("\(error)")
     }
-    SignalCleanup.removeOnSignal(target)
+    let registration = SignalCleanup.FolderRegistration(target)
     for (path, code) in FolderOutput.removeLeftovers(of: target.destination) {
       let problem = code.map { ": \(String(cString: strerror($0)))" } ?? ""
       Terminal.standardError.write(
@@ -97,6 +100,7 @@ struct FolderPruning {
     do {
       try shards.commit()
     } catch {
+      registration.release()
       target.abandon()
       throw error
     }
@@ -106,7 +110,8 @@ struct FolderPruning {
       totalSize: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) * $1.info.dtype.bitWidth / 8 },
       totalParameters: tensors.reduce(0) { $0 + $1.outputShape.reduce(1, *) },
       sizeChanges: sizeChanges)
-    return Outcome(tensors: tensors, sizeChanges: sizeChanges, folder: target)
+    return Outcome(
+      tensors: tensors, sizeChanges: sizeChanges, folder: target, registration: registration)
   }
 
   /// Completes `target`, which holds the pruned shards: writes the index with the new sizes

@@ -129,8 +129,11 @@ extension Bonsai {
           ).write(to: pageFile)
         }
         // The folder first: the files staged beside it were checked and written already.
-        try built?.commit()
-        try outputs.commit()
+        // One hold over both, so that a signal cannot land the folder without them.
+        try SignalCleanup.holdingSignals { () throws(CommandLineError) in
+          try built?.commit()
+          try outputs.commit()
+        }
         guard !quiet else { return }
         if let folderJob, let built {
           for entry in folderJob.folder.skippedEntries {

@@ -21,21 +21,32 @@ enum SignalCleanup {
     }
   }
 
-  /// Runs `body` with the termination signals held in this thread: one that arrives
-  /// meanwhile takes effect after it, so that `body` is never cut in two.
+  /// Runs `body` with the termination signals held (on the main thread, where they are
+  /// handled): one that arrives meanwhile takes effect after it, so that `body` is never
+  /// cut in two. Holds nest.
   static func holdingSignals<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
     bonsai_cleanup_hold_signals(1)
     defer { bonsai_cleanup_hold_signals(0) }
     return try body()
   }
 
-  /// Registers the temporary folder `output` is built in for removal, with everything in
-  /// it, on those signals, for the rest of the run: the handler removes it only while it
-  /// holds ``FolderOutput/inProgressMarker``, which ``FolderOutput/commit()`` removes before
-  /// the rename (``FolderOutput/abandon()`` removes the folder itself). Without a free slot
-  /// the folder is left to the next run, which removes it.
-  static func removeOnSignal(_ output: FolderOutput) {
-    _ = bonsai_cleanup_add_folder(output.temporaryPath, FolderOutput.inProgressMarker)
+  /// The temporary folder of a model-folder output, registered for removal with everything
+  /// in it on those signals (only while it holds ``FolderOutput/inProgressMarker``). Without
+  /// a free slot the folder is left to the next run, which removes it.
+  struct FolderRegistration {
+    private let slot: Int32
+
+    /// Registers the folder `output` is built in.
+    init(_ output: FolderOutput) {
+      slot = bonsai_cleanup_add_folder(output.temporaryPath, FolderOutput.inProgressMarker)
+    }
+
+    /// Forgets the folder — before ``FolderOutput/commit()``, which renames it and, when
+    /// replacing, gives its name to the old destination; waits for a handler already
+    /// removing it to end the process.
+    func release() {
+      bonsai_cleanup_release(slot)
+    }
   }
 
   /// A temporary path registered for removal on those signals.

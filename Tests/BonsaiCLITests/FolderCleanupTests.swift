@@ -60,7 +60,9 @@ struct FolderCleanupTests {
     #expect(manager.contents(atPath: root + "/model.safetensors") == Data([1, 2, 3]))
   }
 
-  @Test func foldersNestedTooDeepAreLeftWithTheFoldersAboveThem() throws {
+  /// A folder that cannot be emptied keeps its marker, so that the next run still takes it
+  /// for a leftover and removes it.
+  @Test func foldersNestedTooDeepAreLeftWithTheFoldersAboveThemAndTheMarker() throws {
     let directory = try TemporaryDirectory()
     let root = try makeTree(in: directory)
     let deepest = root + String(repeating: "/d", count: 40)
@@ -68,7 +70,17 @@ struct FolderCleanupTests {
     try Data([7]).write(to: URL(fileURLWithPath: deepest + "/file"))
     #expect(bonsai_cleanup_remove_marked_folder(root, FolderOutput.inProgressMarker) == -1)
     #expect(manager.contents(atPath: deepest + "/file") == Data([7]))
+    #expect(manager.fileExists(atPath: root + "/" + FolderOutput.inProgressMarker))
     #expect(outsideIsIntact(directory))
+  }
+
+  @Test func aMarkerThatIsALinkIsNoMarker() throws {
+    let directory = try TemporaryDirectory()
+    let root = try makeTree(in: directory, marked: false)
+    try manager.createSymbolicLink(
+      atPath: root + "/" + FolderOutput.inProgressMarker, withDestinationPath: directory.file("keep.txt"))
+    #expect(bonsai_cleanup_remove_marked_folder(root, FolderOutput.inProgressMarker) == -1)
+    #expect(manager.contents(atPath: root + "/model.safetensors") == Data([1, 2, 3]))
   }
 
   @Test func manyEntriesAreAllRemoved() throws {
