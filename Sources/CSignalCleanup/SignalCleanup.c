@@ -122,7 +122,7 @@ int bonsai_cleanup_remove_marked_folder(const char *path, const char *marker) {
 static const int termination_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ};
 
 /// Removes the registered files, then the registered folders. Says first that it runs
-/// (`cleaning`), so that `bonsai_cleanup_release` either sees that or has freed its slot
+/// (`cleaning`), so that `bonsai_cleanup_remove` either sees that or has freed its slot
 /// before the slots are read.
 static void remove_registered(void) {
   __atomic_store_n(&cleaning, 1, __ATOMIC_SEQ_CST);
@@ -185,6 +185,7 @@ static void block_termination_signals(int block) {
 static int holds;
 
 void bonsai_cleanup_hold_signals(int hold) {
+  if (main_thread == 0 || syscall(SYS_gettid) != main_thread) return;
   if (hold) {
     if (holds++ == 0) block_termination_signals(1);
   } else if (holds > 0 && --holds == 0) {
@@ -243,12 +244,9 @@ int bonsai_cleanup_add_folder(const char *path, const char *marker) {
 void bonsai_cleanup_remove(int slot) {
   if (slot >= 0 && slot < BONSAI_CLEANUP_SLOTS)
     __atomic_store_n(&used[slot], SLOT_FREE, __ATOMIC_SEQ_CST);
-}
-
-void bonsai_cleanup_release(int slot) {
-  bonsai_cleanup_remove(slot);
-  // A handler that started before the slot was freed may be removing the folder: it ends
-  // the process, so wait for that rather than go on with the folder.
+  // A handler that started before the slot was freed may still be removing its path (or
+  // read it while the slot is filled again): it ends the process, so wait for that rather
+  // than go on with the path.
   while (__atomic_load_n(&cleaning, __ATOMIC_SEQ_CST)) {
     struct timespec pause = {0, 1000000};
     nanosleep(&pause, NULL);

@@ -137,8 +137,9 @@ public final class FolderOutput {
   /// the old one) and syncs the parent folder.
   ///
   /// - Throws: ``ModelFolderError/destinationExists(path:)`` when the destination appeared
-  ///   meanwhile and replacing was not asked for, or an I/O error; either way the temporary
-  ///   folder is removed and the destination untouched.
+  ///   meanwhile and replacing was not asked for, or an I/O error before the rename; either
+  ///   way the temporary folder is removed and the destination untouched. An error syncing
+  ///   the parent folder after the rename is thrown too, the new folder being in place.
   public func commit() throws(ModelFolderError) {
     precondition(isOpen, "FolderOutput.commit() after commit or abandon")
     isOpen = false

@@ -31,8 +31,10 @@ extension ExampleModel {
         try json(["metadata": ["total_size": totalSize], "weight_map": weightMap]),
         as: "model.safetensors.index.json")
       try folder.write(try json(config), as: ModelFolder.configName)
-      registration.release()
-      try folder.commit()
+      try SignalCleanup.holdingSignals { () throws(ModelFolderError) in
+        registration.release()
+        try folder.commit()
+      }
     } catch let error as CommandLineError {
       throw error
     } catch {

@@ -34,7 +34,8 @@ struct FolderPruning {
     /// The folder's registration for removal on a signal, released before the rename.
     let registration: SignalCleanup.FolderRegistration
 
-    /// Renames the folder into place (see ``FolderOutput/commit()``).
+    /// Renames the folder into place (see ``FolderOutput/commit()``); call it holding the
+    /// signals (``SignalCleanup/holdingSignals(_:)``).
     func commit() throws(CommandLineError) {
       registration.release()
       do {

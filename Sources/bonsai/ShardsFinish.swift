@@ -31,6 +31,11 @@ extension Bonsai.Shards {
         let run = try ShardedRun(prune, folders: [("--from", from)])
         let pruning = run.folderPruning
         try pruning.checkPaths()
+        // OUTDIR is written as bonsai prune writes it, and its shards come out of FROM: FROM
+        // may not be OUTDIR, nor lie inside it (where replacing it, or clearing FROM after
+        // the rename, would remove the shards just put in place).
+        try FileRoles(reads: run.command.reads + [("--from", from)], folderWrites: [("-o", pruning.output)])
+          .check()
         for (path, code) in FolderOutput.removeLeftovers(of: pruning.output) {
           Terminal.standardError.write(
             "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\n")
@@ -61,21 +66,23 @@ extension Bonsai.Shards {
         // The shards are linked in, not renamed: removing the folder (a signal, a failure)
         // removes only their second names, and FROM keeps them for the next attempt.
         let registration = SignalCleanup.FolderRegistration(target)
-        try pruning.complete(
-          target, totalSize: tensors.reduce(0) { $0 + $1.byteCount },
-          totalParameters: tensors.reduce(0) { $0 + $1.elementCount }, sizeChanges: sizeChanges)
         do {
+          try pruning.complete(
+            target, totalSize: tensors.reduce(0) { $0 + $1.byteCount },
+            totalParameters: tensors.reduce(0) { $0 + $1.elementCount }, sizeChanges: sizeChanges)
           for (shard, _) in written { try target.link("\(from)/\(shard)", as: shard) }
         } catch {
           registration.release()
           target.abandon()
-          throw CommandLineError.failure("\(error)")
+          throw error as? CommandLineError ?? .failure("\(error)")
         }
-        registration.release()
-        do {
-          try target.commit()
-        } catch {
-          throw CommandLineError.failure("\(error)")
+        try SignalCleanup.holdingSignals { () throws(CommandLineError) in
+          registration.release()
+          do {
+            try target.commit()
+          } catch {
+            throw .failure("\(error)")
+          }
         }
         // In place: the shards leave FROM.
         for (shard, _) in written where unlink("\(from)/\(shard)") != 0 {

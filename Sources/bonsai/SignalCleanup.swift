@@ -45,7 +45,7 @@ enum SignalCleanup {
     /// replacing, gives its name to the old destination; waits for a handler already
     /// removing it to end the process.
     func release() {
-      bonsai_cleanup_release(slot)
+      bonsai_cleanup_remove(slot)
     }
   }
 

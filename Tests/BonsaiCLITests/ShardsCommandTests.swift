@@ -104,10 +104,20 @@ struct ShardsCommandTests {
     }
   }
 
+  /// Whether /dev/shm is a file system other than the one temporary directories are made on.
+  static var sharedMemoryIsAnotherFileSystem: Bool {
+    guard let directory = try? TemporaryDirectory() else { return false }
+    var shared = stat()
+    var temporary = stat()
+    return stat("/dev/shm", &shared) == 0 && stat(directory.path, &temporary) == 0
+      && shared.st_dev != temporary.st_dev
+  }
+
   /// The shards are linked into the folder being built and leave FROM only once it is in
   /// place: a finish that fails (here: FROM on another file system) leaves them in FROM,
   /// byte for byte, for the next attempt.
-  @Test func aFinishThatFailsLeavesTheShardsInFrom() throws {
+  @Test(.enabled(if: sharedMemoryIsAnotherFileSystem, "needs /dev/shm on another file system than the temporary directory"))
+  func aFinishThatFailsLeavesTheShardsInFrom() throws {
     let directory = try TemporaryDirectory()
     try ModelFolderFixture().writeFolder(directory.file("model"), shards: 2)
     var template = Array("/dev/shm/bonsai-from-XXXXXX".utf8CString)
@@ -120,9 +130,29 @@ struct ShardsCommandTests {
     let pruned = try files(from)
     #expect(pruned.count == 2)
     let result = try BonsaiProcess.run(["shards", "finish", "--from", from] + arguments)
-    #expect(result.status == 1 && result.standardError.contains("Invalid cross-device link"), "\(result.standardError)")
+    #expect(result.status == 1 && result.standardError.contains("cannot link \(from)/"), "\(result.standardError)")
     #expect(try files(from) == pruned)
     #expect(try directory.entries().sorted() == ["model"])
+  }
+
+  /// FROM may not be OUTDIR nor lie inside it: replacing OUTDIR, or clearing FROM once the
+  /// folder is in place, would remove the shards. Refused before anything is touched.
+  @Test func fromInsideTheOutputIsRefused() throws {
+    let directory = try TemporaryDirectory()
+    try ModelFolderFixture().writeFolder(directory.file("model"), shards: 2)
+    let output = directory.file("out")
+    let from = output + "/pruned"
+    try FileManager.default.createDirectory(atPath: from, withIntermediateDirectories: true)
+    let arguments = [directory.file("model"), "-o", output, "--replace"]
+    for shard in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"] {
+      try bonsai(["shards", "prune", "--shard", shard, "--into", from] + arguments)
+    }
+    let pruned = try files(from)
+    for (source, message) in [(from, "holds the --from \(from)"), (output, "-o \(output) is the --from")] {
+      let result = try BonsaiProcess.run(["shards", "finish", "--from", source] + arguments)
+      #expect(result.status == 64 && result.standardError.contains(message), "\(result.standardError)")
+      #expect(try files(from) == pruned)
+    }
   }
 
   @Test("what cannot be split, or is asked wrongly, is refused with one line")
@@ -143,6 +173,7 @@ struct ShardsCommandTests {
       (["prune", "--shard", "nothing.safetensors", "--into", "x", model], "no shard nothing.safetensors"),
       (["plan", directory.file("one.safetensors")], "is a file"),
       (["count", "--shard", shard, "-o", "x", model], "--scope global only"),
+
     ] {
       let result = try BonsaiProcess.run(["shards"] + arguments + output)
       #expect(result.status == 64, "\(arguments)")

@@ -28,13 +28,8 @@ int bonsai_cleanup_add(const char *path);
 
 /// Registers the folder `path`, being built, for removal with everything in it on those
 /// signals — only while it holds a regular file named `marker`, and never following a link.
-/// Returns the slot, or -1 as above. Free the slot with bonsai_cleanup_release before the
-/// folder is renamed into place.
+/// Returns the slot, or -1 as above. Free the slot before the folder is renamed into place.
 int bonsai_cleanup_add_folder(const char *path, const char *marker);
-
-/// Forgets the path in `slot` (a no-op for -1), once no handler can be removing it: when a
-/// handler on another thread already is, waits for it to end the process.
-void bonsai_cleanup_release(int slot);
 
 /// What the handlers do to a registered folder, now: removes the folder `path` with
 /// everything in it if it holds a regular file named `marker` — links themselves, never
@@ -43,13 +38,14 @@ void bonsai_cleanup_release(int slot);
 /// Returns 0 when the folder is gone, -1 otherwise.
 int bonsai_cleanup_remove_marked_folder(const char *path, const char *marker);
 
-/// Forgets the path in `slot` (a no-op for -1).
+/// Forgets the path in `slot` (a no-op for -1), once no handler can be removing it: when a
+/// handler on another thread already is, waits for it to end the process.
 void bonsai_cleanup_remove(int slot);
 
-/// Holds the termination signals in the calling thread, the main thread (hold != 0), until
-/// called with 0, when any that arrived meanwhile take effect: a step that must not be cut
-/// in two, such as renaming several outputs into place, runs between the two calls. Holds
-/// nest: the signals take effect when the outermost ends.
+/// Holds the termination signals on the main thread (hold != 0) until called with 0, when
+/// any that arrived meanwhile take effect: a step that must not be cut in two, such as
+/// renaming several outputs into place, runs between the two calls. Holds nest: the signals
+/// take effect when the outermost ends. A no-op on other threads and before install.
 void bonsai_cleanup_hold_signals(int hold);
 
 #endif
