@@ -177,7 +177,7 @@ public struct Pruner: Sendable, Hashable {
 
   /// Unstructured pruning: selects the k lowest element keys, then decides the mask and
   /// zeroes the pruned elements in the same pass, block by block while they are in cache.
-  /// Magnitude keys of a first round come straight from the weights' bits.
+  /// Magnitude keys of a first round come straight from the weights' bits (`ElementScoreKeys`).
   private func pruneElements<Scalar: PrunableScalar>(
     _ values: UnsafeMutableBufferPointer<Scalar>, scoring: ElementScoring,
     check: FiniteCheck<Scalar>, zeroing: Bool
@@ -188,10 +188,6 @@ public struct Pruner: Sendable, Hashable {
       units: values.count, unitSize: 1,
       alreadyPruned: zerosFirst ? ZeroElements.count(readable) : 0)
     let detecting = scoring.revealsNonFiniteWeights ? check : nil
-    if !zerosFirst, case .magnitude(let squared) = scoring.kind {
-      let keys = MagnitudeKeys(values: readable, squared: squared)
-      return try selectAndZero(values, k: k, keys: keys, check: detecting, zeroing: zeroing)
-    }
     let keys = ElementScoreKeys(values: readable, scoring: scoring, zerosFirst: zerosFirst)
     return try selectAndZero(values, k: k, keys: keys, check: detecting, zeroing: zeroing)
   }

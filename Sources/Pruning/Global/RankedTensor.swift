@@ -72,8 +72,8 @@ public struct RankedTensor: @unchecked Sendable {
     shape.count == 2 ? (shape[0], shape[1]) : (1, count)
   }
 
-  /// The keys of the tensor's elements, built for its concrete scalar type so that reading
-  /// them runs specialised (a key source built from the stored metatype alone would not be).
+  /// The keys of the tensor's elements, built for its concrete scalar type (see
+  /// `RankedKeys.fillKeys` for how reading them runs specialised).
   func keys(scoring: ElementScoring, zerosFirst: Bool) -> any KeySource {
     func keys<Scalar: PrunableScalar>(_ bytes: UnsafeRawBufferPointer, _: Scalar.Type)
       -> RankedKeys<Scalar>
@@ -127,9 +127,21 @@ struct RankedKeys<Scalar: PrunableScalar>: KeySource {
   let scoring: ElementScoring
   let zerosFirst: Bool
 
+  /// Called through `any KeySource`, which runs a generic type's methods unspecialised
+  /// (every weight read through the protocol's witnesses, 4× slower): the known types are
+  /// passed on, by name, to code specialised for them.
   func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
-    let stride = MemoryLayout<Scalar>.stride
-    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: range.count) { scratch in
+    if Scalar.self == Float.self { return fill(range, into: keys, as: Float.self) }
+    if Scalar.self == Float16.self { return fill(range, into: keys, as: Float16.self) }
+    if Scalar.self == BFloat16.self { return fill(range, into: keys, as: BFloat16.self) }
+    fill(range, into: keys, as: Scalar.self)
+  }
+
+  private func fill<Element: PrunableScalar>(
+    _ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>, as _: Element.Type
+  ) {
+    let stride = MemoryLayout<Element>.stride
+    withUnsafeTemporaryAllocation(of: Element.self, capacity: range.count) { scratch in
       UnsafeMutableRawBufferPointer(scratch).copyMemory(
         from: UnsafeRawBufferPointer(
           rebasing: bytes[range.lowerBound * stride ..< range.upperBound * stride]))

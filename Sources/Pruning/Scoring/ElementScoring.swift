@@ -118,6 +118,12 @@ struct ElementScoreKeys<Scalar: PrunableScalar>: KeySource {
     of values: UnsafeBufferPointer<Scalar>, at range: Range<Int>, scoring: ElementScoring,
     zerosFirst: Bool, into keys: UnsafeMutableBufferPointer<UInt32>
   ) {
+    if !zerosFirst, case .magnitude(let squared) = scoring.kind {
+      // Straight from the weights' bits: the keys the scores give, for every finite or
+      // infinite weight (a NaN's key is non-finite either way).
+      MagnitudeKeys(values: values, squared: squared).fillKeys(0 ..< values.count, into: keys)
+      return
+    }
     keys.withMemoryRebound(to: Float.self) { scores in
       scoring.scores(of: values, at: range, into: scores)
     }
