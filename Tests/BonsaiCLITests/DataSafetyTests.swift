@@ -171,8 +171,10 @@ struct HeldRun {
   let errors = Pipe()
 
   /// Writes the checkpoint (64 × 64 F32 tensors) — as a file, or as the one shard of a
-  /// model folder — and starts `bonsai prune` on it.
-  init(modelFolder: Bool = false) throws {
+  /// model folder — and starts `bonsai prune` on it. With `signalsUnblocked`, bonsai starts
+  /// with no signal blocked, as from a shell (this test runner's threads block some, and a
+  /// child inherits that), through Python's `execv`.
+  init(modelFolder: Bool = false, signalsUnblocked: Bool = false) throws {
     folder = try TemporaryDirectory()
     input = modelFolder ? folder.file("model") : folder.file("in.safetensors")
     output = modelFolder ? folder.file("pruned") : folder.file("out.safetensors")
@@ -181,8 +183,19 @@ struct HeldRun {
     var generator = SeededGenerator(seed: 3)
     try writeCheckpoint(
       checkpoint, floats: (0 ..< Self.tensors).map { (Self.name($0), [64, 64], generator.floats(4096)) })
-    process.executableURL = URL(fileURLWithPath: BonsaiProcess.binary)
-    process.arguments = ["prune", input, "-o", output]
+    let arguments = ["prune", input, "-o", output]
+    if signalsUnblocked {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments =
+        [
+          "python3", "-c",
+          "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+          BonsaiProcess.binary,
+        ] + arguments
+    } else {
+      process.executableURL = URL(fileURLWithPath: BonsaiProcess.binary)
+      process.arguments = arguments
+    }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = errors
     try process.run()
@@ -254,6 +267,49 @@ struct InterruptedRunTests {
     let (status, signaled, standardError) = run.finish()
     #expect(signaled && status == signal, "\(status) \(standardError.suffix(200))")
     #expect(try run.folder.entries() == ["in.safetensors"])
+  }
+
+  /// The threads of process `pid` other than its main one that do not hold SIGINT.
+  func threadsTakingInterrupts(of pid: pid_t) throws -> [pid_t] {
+    try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").compactMap { name in
+      guard let thread = pid_t(name), thread != pid,
+        // Read to the end: procfs files report a size of 0.
+        let file = FileHandle(forReadingAtPath: "/proc/\(pid)/task/\(name)/status"),
+        let status = String(data: file.readDataToEndOfFile(), encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+        let blocked = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+      else { return nil }
+      return blocked & (1 << (SIGINT - 1)) == 0 ? thread : nil
+    }
+  }
+
+  /// A signal that lands on a thread other than the main one (OpenBLAS's, started before
+  /// the handlers were installed, hold no signal) is passed on to the main thread, where
+  /// holds take effect, and ends the run as one sent to the process does. Sent with
+  /// `tgkill` (system call 234 on x86-64) through Python; were it lost, the run would go on
+  /// and end well.
+  @Test func aSignalOnAnotherThreadIsPassedOnAndEndsTheRun() throws {
+    let run = try HeldRun(modelFolder: true, signalsUnblocked: true)
+    _ = run.readFirstLine()
+    let pid = run.process.processIdentifier
+    #if arch(x86_64)
+      let thread = try threadsTakingInterrupts(of: pid).first
+    #else
+      let thread: pid_t? = nil
+    #endif
+    guard let thread else {
+      print("SKIPPED: aSignalOnAnotherThreadIsPassedOnAndEndsTheRun: no thread of bonsai but the main one takes SIGINT here (OpenBLAS started none), or not x86-64")
+      kill(pid, SIGINT)
+      _ = run.finish()
+      return
+    }
+    let sent = try ChildProcess.run(
+      "/usr/bin/env",
+      ["python3", "-c", "import ctypes, sys; sys.exit(ctypes.CDLL(None).syscall(234, \(pid), \(thread), \(SIGINT)))"])
+    #expect(sent.status == 0, "\(sent.standardError)")
+    let (status, signaled, standardError) = run.finish()
+    #expect(signaled && status == SIGINT, "\(status) \(standardError.suffix(200))")
+    #expect(try run.folder.entries() == ["model"])
   }
 
   /// A model folder is built in a temporary folder (holding the shard's temporary file):
