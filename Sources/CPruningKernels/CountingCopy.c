@@ -16,7 +16,7 @@
 // One element at a time, `width` bytes each; loads and stores through memcpy, so that any
 // alignment is fine. `first` is the index of source[0] in the masks' bit numbering.
 #define PORTABLE_COPY(NAME, TYPE, MAGNITUDE)                                                  \
-  void NAME(const void *source, void *destination, size_t count, const uint64_t *kept,        \
+  static void NAME(const void *source, void *destination, size_t count, const uint64_t *kept,        \
             uint64_t *written_nonzero, uint64_t counts[2]) {                                  \
     const unsigned char *from = source;                                                      \
     unsigned char *to = destination;                                                         \
@@ -40,8 +40,17 @@
     counts[1] += after;                                                                      \
   }
 
-PORTABLE_COPY(bonsai_counting_copy_32_portable, uint32_t, 0x7FFFFFFFu)
-PORTABLE_COPY(bonsai_counting_copy_16_portable, uint16_t, 0x7FFFu)
+PORTABLE_COPY(copy_portable_32, uint32_t, 0x7FFFFFFFu)
+PORTABLE_COPY(copy_portable_16, uint16_t, 0x7FFFu)
+
+void bonsai_counting_copy_portable(size_t element_size, const void *source, void *destination,
+                                   size_t count, const uint64_t *kept,
+                                   uint64_t *written_nonzero, uint64_t counts[2]) {
+  if (element_size == 4)
+    copy_portable_32(source, destination, count, kept, written_nonzero, counts);
+  else
+    copy_portable_16(source, destination, count, kept, written_nonzero, counts);
+}
 
 #if defined(__x86_64__)
 // ---- AVX2 -------------------------------------------------------------------------------
@@ -149,26 +158,18 @@ BONSAI_AVX2 static inline void copy_avx2_16(const unsigned char *from, unsigned 
   } while (0)
 #endif
 
-void bonsai_counting_copy_32(const void *source, void *destination, size_t count,
-                             const uint64_t *kept, uint64_t *written_nonzero,
-                             uint64_t counts[2]) {
+void bonsai_counting_copy(size_t element_size, const void *source, void *destination,
+                          size_t count, const uint64_t *kept, uint64_t *written_nonzero,
+                          uint64_t counts[2]) {
 #if defined(__x86_64__)
   if (bonsai_processor_has_avx2) {
-    DISPATCH(copy_avx2_32, bonsai_counting_copy_32_portable, 4);
+    if (element_size == 4)
+      DISPATCH(copy_avx2_32, copy_portable_32, 4);
+    else
+      DISPATCH(copy_avx2_16, copy_portable_16, 2);
     return;
   }
 #endif
-  bonsai_counting_copy_32_portable(source, destination, count, kept, written_nonzero, counts);
-}
-
-void bonsai_counting_copy_16(const void *source, void *destination, size_t count,
-                             const uint64_t *kept, uint64_t *written_nonzero,
-                             uint64_t counts[2]) {
-#if defined(__x86_64__)
-  if (bonsai_processor_has_avx2) {
-    DISPATCH(copy_avx2_16, bonsai_counting_copy_16_portable, 2);
-    return;
-  }
-#endif
-  bonsai_counting_copy_16_portable(source, destination, count, kept, written_nonzero, counts);
+  bonsai_counting_copy_portable(element_size, source, destination, count, kept,
+                                written_nonzero, counts);
 }

@@ -15,7 +15,7 @@ enum CountingCopy {
   /// element that is nonzero, and counts. Without `destination` it only counts (and
   /// records); without `kept` every element is kept. Any alignment.
   ///
-  /// The corresponding C functions are `bonsai_counting_copy_32` and `…_16`.
+  /// The corresponding C function is `bonsai_counting_copy`.
   static func copy(
     _ source: UnsafeRawBufferPointer, elementSize: Int,
     to destination: UnsafeMutableRawBufferPointer?, keeping kept: UnsafeBufferPointer<UInt64>?,
@@ -33,11 +33,7 @@ enum CountingCopy {
     return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2) { totals in
       totals.initialize(repeating: 0)
       let (to, keptBits, bits) = (destination?.baseAddress, kept?.baseAddress, writtenNonzero?.baseAddress)
-      if elementSize == 4 {
-        bonsai_counting_copy_32(from, to, count, keptBits, bits, totals.baseAddress)
-      } else {
-        bonsai_counting_copy_16(from, to, count, keptBits, bits, totals.baseAddress)
-      }
+      bonsai_counting_copy(elementSize, from, to, count, keptBits, bits, totals.baseAddress)
       return Counts(source: Int(totals[0]), written: Int(totals[1]))
     }
   }

@@ -45,7 +45,7 @@ import TestSupport
   }
 
   typealias Kernel = (
-    UnsafeRawPointer?, UnsafeMutableRawPointer?, Int, UnsafePointer<UInt64>?,
+    Int, UnsafeRawPointer?, UnsafeMutableRawPointer?, Int, UnsafePointer<UInt64>?,
     UnsafeMutablePointer<UInt64>?, UnsafeMutablePointer<UInt64>?
   ) -> Void
 
@@ -55,10 +55,9 @@ import TestSupport
     let values = elements(count, width: width, random: &random)
     let words = (count + 63) / 64
     let mask = (0 ..< words).map { _ in random.next() }
-    let kernels: [(String, Kernel)] =
-      width == 4
-      ? [("dispatched", bonsai_counting_copy_32), ("portable", bonsai_counting_copy_32_portable)]
-      : [("dispatched", bonsai_counting_copy_16), ("portable", bonsai_counting_copy_16_portable)]
+    let kernels: [(String, Kernel)] = [
+      ("dispatched", bonsai_counting_copy), ("portable", bonsai_counting_copy_portable),
+    ]
     for (name, kernel) in kernels {
       for (copying, masking, recording) in [
         (true, true, true), (true, true, false), (true, false, true), (true, false, false),
@@ -79,7 +78,7 @@ import TestSupport
               bits.withUnsafeMutableBufferPointer { bits in
                 counts.withUnsafeMutableBufferPointer { counts in
                   kernel(
-                    source.baseAddress.map { $0 + 1 }, copying ? destination.baseAddress.map { $0 + 1 } : nil,
+                    width, source.baseAddress.map { $0 + 1 }, copying ? destination.baseAddress.map { $0 + 1 } : nil,
                     count, masking ? mask.baseAddress : nil, recording ? bits.baseAddress : nil,
                     counts.baseAddress)
                 }
