@@ -166,17 +166,14 @@ static void zero_portable_16(uint16_t *values, size_t count, const uint64_t *kep
 }
 
 #if defined(__x86_64__)
-// Writes zeros over `start ..< end` (4-byte aligned): the whole 64-byte lines inside by
-// non-temporal stores, which do not read the lines first, the partial lines at the ends by
-// ordinary stores (a line must not take both kinds).
+// Writes zeros over `start ..< end` (4-byte aligned, whole words of 64 elements: 256 bytes
+// or more, so at least two whole 64-byte lines): the whole lines inside by non-temporal
+// stores, which do not read the lines first, the partial lines at the ends by ordinary
+// stores (a line must not take both kinds).
 BONSAI_AVX2 static void stream_zeros(uint32_t *start, uint32_t *end) {
   const __m256i zero = _mm256_setzero_si256();
   uint32_t *line = (uint32_t *)(((uintptr_t)start + 63) & ~(uintptr_t)63);
   uint32_t *last = (uint32_t *)((uintptr_t)end & ~(uintptr_t)63);
-  if (line >= last) {
-    for (uint32_t *p = start; p < end; p++) *p = 0;
-    return;
-  }
   for (uint32_t *p = start; p < line; p++) *p = 0;
   for (; line < last; line += 16) {
     _mm256_stream_si256((__m256i *)line, zero);

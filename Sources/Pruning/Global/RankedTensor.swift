@@ -128,27 +128,31 @@ struct RankedKeys<Scalar: PrunableScalar>: KeySource {
   let zerosFirst: Bool
 
   /// Called through `any KeySource`, which runs a generic type's methods unspecialised
-  /// (every weight read through the protocol's witnesses, 4× slower): the known types are
-  /// passed on, by name, to code specialised for them.
+  /// (every weight read through the protocol's witnesses, 4× slower): the block goes on to
+  /// `KeyFill`, run specialised for the known types.
   func fillKeys(_ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>) {
-    if Scalar.self == Float.self { return fill(range, into: keys, as: Float.self) }
-    if Scalar.self == Float16.self { return fill(range, into: keys, as: Float16.self) }
-    if Scalar.self == BFloat16.self { return fill(range, into: keys, as: BFloat16.self) }
-    fill(range, into: keys, as: Scalar.self)
-  }
-
-  private func fill<Element: PrunableScalar>(
-    _ range: Range<Int>, into keys: UnsafeMutableBufferPointer<UInt32>, as _: Element.Type
-  ) {
-    let stride = MemoryLayout<Element>.stride
-    withUnsafeTemporaryAllocation(of: Element.self, capacity: range.count) { scratch in
+    let stride = MemoryLayout<Scalar>.stride
+    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: range.count) { scratch in
       UnsafeMutableRawBufferPointer(scratch).copyMemory(
         from: UnsafeRawBufferPointer(
           rebasing: bytes[range.lowerBound * stride ..< range.upperBound * stride]))
-      ElementScoreKeys.keys(
-        of: UnsafeBufferPointer(scratch), at: range, scoring: scoring, zerosFirst: zerosFirst,
-        into: keys)
+      KeyFill(range: range, keys: keys, scoring: scoring, zerosFirst: zerosFirst)
+        .runSpecialized(scratch)
     }
+  }
+}
+
+/// Writes the keys of a block of weights (elements `range` of their tensor).
+private struct KeyFill: ScalarOperation {
+  let range: Range<Int>
+  let keys: UnsafeMutableBufferPointer<UInt32>
+  let scoring: ElementScoring
+  let zerosFirst: Bool
+
+  func run<Scalar: PrunableScalar>(_ values: UnsafeMutableBufferPointer<Scalar>) {
+    ElementScoreKeys.keys(
+      of: UnsafeBufferPointer(values), at: range, scoring: scoring, zerosFirst: zerosFirst,
+      into: keys)
   }
 }
 
