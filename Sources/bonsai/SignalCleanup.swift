@@ -32,13 +32,18 @@ enum SignalCleanup {
 
   /// The temporary folder of a model-folder output, registered for removal with everything
   /// in it on those signals (only while it holds ``FolderOutput/inProgressMarker``). Without
-  /// a free slot the folder is left to the next run, which removes it.
-  struct FolderRegistration {
-    private let slot: Int32
+  /// a free slot the folder is left to the next run, which removes it. Released when it
+  /// goes away, if not before.
+  final class FolderRegistration {
+    private var slot: Int32
 
     /// Registers the folder `output` is built in.
     init(_ output: FolderOutput) {
       slot = bonsai_cleanup_add_folder(output.temporaryPath, FolderOutput.inProgressMarker)
+    }
+
+    deinit {
+      release()
     }
 
     /// Forgets the folder — before ``FolderOutput/commit()``, which renames it and, when
@@ -46,6 +51,7 @@ enum SignalCleanup {
     /// removing it to end the process.
     func release() {
       bonsai_cleanup_remove(slot)
+      slot = -1
     }
   }
 
