@@ -2,7 +2,7 @@
 """Whole-checkpoint benchmark of `bonsai prune` against copying the same bytes, every target of
 issue #13 on one page.
 
-On a generated checkpoint of F32 tensors (default: four 4096×11008 tensors, ~690 MB, the
+On a generated checkpoint of F32 tensors (default: four 4096×11008 tensors, 721 MB, the
 issue's shape) it times, side by side and interleaved (one run of each command per round, so
 that a slow moment hits them all):
 
