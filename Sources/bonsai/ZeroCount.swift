@@ -9,17 +9,11 @@ import SafeTensors
 enum ZeroCount {
   /// The number of nonzero elements among the `count` elements of `dtype` in `bytes`.
   static func nonzero(in bytes: UnsafeRawBufferPointer, dtype: DType, count: Int) -> Int {
-    guard let scalar = dtype.prunableScalar else {
-      return bitFieldNonzero(in: bytes, dtype: dtype, count: count)
-    }
-    return nonzero(in: bytes, as: scalar)
-  }
-
-  /// The nonzero count of elements Bonsai prunes, counted by the library on their bits.
-  private static func nonzero<Scalar: PrunableScalar>(
-    in bytes: UnsafeRawBufferPointer, as _: Scalar.Type
-  ) -> Int {
-    withAlignedElements(bytes, as: Scalar.self) { $0.nonzeroCount }
+    guard dtype.isPrunable else { return bitFieldNonzero(in: bytes, dtype: dtype, count: count) }
+    // F32, F16 and BF16: the counting copy's count, where the bytes lie (any alignment).
+    return CountingCopy.copy(
+      bytes, elementSize: dtype.bitWidth / 8, to: nil, keeping: nil, writtenNonzero: nil
+    ).source
   }
 
   /// The general case: each element's bits read from the byte stream.
