@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The README's table of relative output error: the demo model (`bonsai demo --folder`)
-pruned by magnitude, Wanda and SparseGPT at 50 % and 2:4, each layer measured with the same
-Hessians. The calibration inputs are synthetic (a few latent factors mixed, noise, some
-loud features: correlated as real layer inputs are), not captured from a language model.
+"""The table of relative output error in docs/sparsegpt-and-calibration.md: the demo model
+(`bonsai demo --folder`) pruned by magnitude, Wanda and SparseGPT at 50 % and 2:4, each layer
+measured with the same Hessians. The calibration inputs are synthetic (a few latent factors
+mixed, noise, some loud features: correlated as real layer inputs are), not captured from a
+language model.
 
 Usage: scripts/output_error_table.py PATH/TO/bonsai
 """

@@ -220,7 +220,7 @@ static void pruning_errors(void) {
   CHECK(progress_calls == 1 && last_fraction == 0, "progress %d calls, last %g", progress_calls,
         last_fraction);
 
-  // The README's example, with progress and a callback that lets it run.
+  // The example of README.md and docs/library.md, with progress and a callback that lets it run.
   stop = 0;
   progress_calls = 0;
   bonsai_status status = bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL,

@@ -23,7 +23,7 @@ import TestSupport
     #expect(keptFlags(mask) == [false, true, false, true])
   }
 
-  /// The README's second example, with its placeholders filled in, does what it says.
+  /// The second Swift example of docs/library.md, its placeholders filled in, does what it says.
   @Test func readmeMethodsExample() throws {
     var generator = SeededGenerator(seed: 17)
     var layer2x8 = try WeightTensor(name: "l", shape: [2, 8], values: generator.floats(16))
