@@ -2,8 +2,8 @@ import ArgumentParser
 
 extension Bonsai {
   /// `bonsai shards`: the steps of pruning a model folder on many machines, each run by one
-  /// task on the shards it names (the `bonsai-ray` driver calls them; see the README's
-  /// "Many machines").
+  /// task on the shards it names (the `bonsai-ray` driver calls them; see
+  /// docs/many-machines.md).
   struct Shards: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "The steps of pruning a model folder on many machines, shard by shard.",

@@ -100,7 +100,7 @@ typedef enum bonsai_block_pooling {
   BONSAI_POOLING_MAX = 1
 } bonsai_block_pooling;
 
-/** How zeros already present count (see the README, "Exact semantics"). */
+/** How zeros already present count (see docs/semantics.md). */
 typedef enum bonsai_iterative {
   BONSAI_ITERATIVE_NONE = 0,
   BONSAI_ITERATIVE_TOTAL = 1,
