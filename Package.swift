@@ -37,6 +37,7 @@ let package = Package(
         "ModelFolders",
         "CSignalCleanup",
         "CPruningKernels",
+        "CBonsaiABI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -1,10 +1,12 @@
 import ArgumentParser
+import CBonsaiABI
 
 /// The `bonsai` command: prunes the weights of safetensors checkpoints.
 @main
 struct Bonsai: ParsableCommand {
-  /// The tool's version, recorded in the metadata of every file it writes.
-  static let version = "0.1.0"
+  /// The tool's version, recorded in the metadata of every file it writes: the C header's
+  /// `BONSAI_VERSION`, the one place it is written, so that `bonsai` and `libbonsai` agree.
+  static let version = BONSAI_VERSION
 
   static let configuration = CommandConfiguration(
     abstract: "Prune neural-network weights: score them, zero the least important, report.",
