@@ -128,6 +128,62 @@ public struct ModelFolder: Sendable {
     return found
   }
 
+  /// Checks that the files a pruned copy carries over (``otherEntries``, everything in their
+  /// sub-folders but ``skippedEntries``) can be copied as they are, before anything is
+  /// written: each is a regular file or a folder, and each symbolic link among them leads
+  /// inside the model. The model is the folder itself and, for a Hugging Face cache snapshot
+  /// (a folder `<repository>/snapshots/<revision>` beside `<repository>/blobs`), that
+  /// repository's `blobs/`, where the cache keeps the files its snapshots link to. A link
+  /// that leads anywhere else (`~/.ssh/id_rsa`, `/etc/…`, another model) is refused rather
+  /// than copied: its target would land in the output, often with wider permissions.
+  ///
+  /// - Throws: ``ModelFolderError/linkLeavesModel(link:target:)`` naming the first such
+  ///   link, ``ModelFolderError/notCopiable(path:kind:)`` for a FIFO, a socket, a device or
+  ///   a dangling link, ``ModelFolderError/io(path:action:errno:)`` for a loop.
+  public func checkCopies() throws(ModelFolderError) {
+    let roots = modelRoots
+    let skipped = Set(skippedEntries)
+    for entry in otherEntries {
+      try checkCopy(entry, roots: roots, skipping: skipped, ancestors: [])
+    }
+  }
+
+  /// The resolved folders inside which the links of the model may lead.
+  private var modelRoots: [String] {
+    guard let real = FolderCalls.realPath(path) else { return [] }
+    let parts = real.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count >= 4, parts[parts.count - 2] == "snapshots",
+      let blobs = FolderCalls.realPath(parts.dropLast(2).joined(separator: "/") + "/blobs"),
+      Self.isFolder(blobs)
+    else { return [real] }
+    return [real, blobs]
+  }
+
+  private func checkCopy(
+    _ relative: String, roots: [String], skipping skipped: Set<String>,
+    ancestors: [FolderCalls.Identity]
+  ) throws(ModelFolderError) {
+    let entry = Self.join(path, relative)
+    let kind = FolderCalls.kind(of: entry)
+    guard kind == .file || kind == .folder else {
+      throw .notCopiable(path: entry, kind: FolderCalls.kindDescription(of: entry))
+    }
+    if FolderCalls.isLink(entry) {
+      let target = FolderCalls.realPath(entry) ?? entry
+      guard roots.contains(where: { target == $0 || target.hasPrefix($0 + "/") }) else {
+        throw .linkLeavesModel(link: entry, target: target)
+      }
+    }
+    guard kind == .folder else { return }
+    guard let identity = FolderCalls.identity(of: entry), !ancestors.contains(identity) else {
+      throw .io(path: entry, action: "copy it: its links make a loop", errno: ELOOP)
+    }
+    for name in try FolderCalls.entries(of: entry) where !skipped.contains(relative + "/" + name) {
+      try checkCopy(
+        relative + "/" + name, roots: roots, skipping: skipped, ancestors: ancestors + [identity])
+    }
+  }
+
   /// Whether `path` names a folder (following symbolic links).
   public static func isFolder(_ path: String) -> Bool {
     FolderCalls.kind(of: path) == .folder

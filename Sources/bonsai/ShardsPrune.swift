@@ -49,7 +49,9 @@ extension Bonsai.Shards {
         // Not reaped here: on a shared file system a killed attempt's writer may be a live
         // process of another machine (the driver removes the whole folder at the end).
         let outputs = OutputSet(syncsToDisk: !run.command.noSync)
-        let file = try outputs.stage("\(into)/\(shard.name)", removingLeftovers: false)
+        let file = try outputs.stage(
+          "\(into)/\(shard.name)", removingLeftovers: false,
+          permissionsOf: "\(run.folder.path)/\(shard.name)")
         _ = try run.job.stream(run.folder.checkpoint, plan: run.plan) { _ in file }
         try outputs.commit()
       }
