@@ -32,7 +32,9 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        var run = try ShardedRun(prune, writes: [("--into", "\(into)/\(shard)")])
+        var run = try ShardedRun(
+          prune, reads: (cut.map { [("--cut", $0)] } ?? []) + channels.map { ("--channels", $0) },
+          writes: [("--into", "\(into)/\(shard)")])
         let global = run.job.pruner.config.scope == .global
         if global != (cut != nil) {
           throw CommandLineError.usage(

@@ -140,6 +140,17 @@ struct LinkedFolderTests {
       mentioning: ["-o \(out) holds the --activations", "acts.safetensors"], in: directory)
   }
 
+  @Test func aStepFileReadThroughALinkIsNotWrittenOver() throws {
+    let directory = try TemporaryDirectory()
+    let (snapshot, _) = try cache(in: directory)
+    try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.file("counts-1.json")))
+    try manager.createSymbolicLink(atPath: directory.file("latest.json"), withDestinationPath: "counts-1.json")
+    try expectRefusal(
+      ["shards", "cut", "--counts", directory.file("latest.json"), "-o", directory.file("counts-1.json"),
+       snapshot, "-o", directory.file("out"), "--scope", "global"],
+      mentioning: ["-o \(directory.file("counts-1.json")) is the --counts file"], in: directory)
+  }
+
   @Test func aLinkToTheInputFolderIsTheInputFolder() throws {
     let directory = try TemporaryDirectory()
     let (snapshot, _) = try cache(in: directory)
