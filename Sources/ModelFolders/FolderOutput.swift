@@ -41,8 +41,12 @@ public final class FolderOutput {
   private let replacing: Bool
   private let syncsToDisk: Bool
   private var isOpen = true
-  /// The folders built and the permission bits they get before the rename, outermost first.
+  /// The folders built and the permission bits they get before the rename, innermost first
+  /// (a folder made unreadable before its sub-folders would hide them), the folder itself
+  /// last.
   private var folderPermissions = [(path: String, mode: mode_t)]()
+  /// The permission bits the folder itself gets before the rename.
+  private var ownPermissions: mode_t?
 
   /// Creates the temporary folder next to `destination`.
   ///
@@ -90,8 +94,10 @@ public final class FolderOutput {
     self.parent = parent
     self.replacing = replacing
     self.syncsToDisk = syncsToDisk
-    if let mode = source.flatMap(FolderCalls.permissions(of:)) {
-      keepPermissions(mode, of: temporaryPath)
+    if let mode = source.flatMap(FolderCalls.permissions(of:)),
+      let made = FolderCalls.permissions(of: temporaryPath)
+    {
+      ownPermissions = made & mode
     }
   }
 
@@ -115,13 +121,6 @@ public final class FolderOutput {
       permissions: source.flatMap(FolderCalls.permissions(of:)) ?? 0o666)
   }
 
-  /// Records that the folder `path`, just made (`0777` less the umask), gets the bits `mode`
-  /// less the umask before the rename: those of the made folder that `mode` has too.
-  private func keepPermissions(_ mode: mode_t, of path: String) {
-    if let made = FolderCalls.permissions(of: path) {
-      folderPermissions.append((path, made & mode))
-    }
-  }
 
   /// Puts the file at `path`, written elsewhere on the same file system (by another process,
   /// say), into the folder as `name` without copying it: a second name of the same file (a
@@ -156,7 +155,10 @@ public final class FolderOutput {
         try copyTree(folder, relative + "/" + name, skipping: skipped)
       }
       if syncsToDisk { try FolderCalls.syncFolder(target) }
-      if let mode = FolderCalls.permissions(of: source) { keepPermissions(mode, of: target) }
+      // The bits of the folder just made (`0777` less the umask) that the source has too.
+      if let mode = FolderCalls.permissions(of: source), let made = FolderCalls.permissions(of: target) {
+        folderPermissions.append((target, made & mode))
+      }
     case .file:
       try FolderCalls.copyFile(source, to: target, sync: syncsToDisk)
     case .missing:
@@ -193,7 +195,7 @@ public final class FolderOutput {
     do throws(ModelFolderError) {
       try FolderCalls.remove(ModelFolder.join(temporaryPath, Self.inProgressMarker))
       if syncsToDisk { try FolderCalls.syncFolder(temporaryPath) }
-      for (path, mode) in folderPermissions.reversed() {
+      for (path, mode) in folderPermissions + (ownPermissions.map { [(temporaryPath, $0)] } ?? []) {
         try FolderCalls.changePermissions(of: path, to: mode)
       }
       do throws(ModelFolderError) {

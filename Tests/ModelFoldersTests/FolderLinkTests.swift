@@ -132,6 +132,8 @@ struct FolderLinkTests {
     #expect(chmod(source + "/tokenizer.json", 0o600) == 0)
     #expect(chmod(source + "/config.json", 0o640) == 0)
     #expect(chmod(source + "/extra/notes.txt", 0o400) == 0)
+    try manager.createDirectory(atPath: source + "/extra/deeper", withIntermediateDirectories: false)
+    #expect(chmod(source + "/extra/deeper", 0o750) == 0)
     #expect(chmod(source + "/extra", 0o500) == 0)
     #expect(chmod(source, 0o700) == 0)
     let output = try FolderOutput(
@@ -147,6 +149,7 @@ struct FolderLinkTests {
     #expect(permissions(out + "/config.json") == 0o640 & ~mask)
     #expect(permissions(out + "/extra") == 0o500 & ~mask)
     #expect(permissions(out + "/extra/notes.txt") == 0o400 & ~mask)
+    #expect(permissions(out + "/extra/deeper") == 0o750 & ~mask)
     #expect(permissions(out + "/new.json") == 0o666 & ~mask)
     // A read-only copy is still replaced whole.
     let next = try FolderOutput(destination: out, replacing: true, syncsToDisk: false)
