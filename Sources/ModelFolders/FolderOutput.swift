@@ -156,7 +156,9 @@ public final class FolderOutput {
       }
       if syncsToDisk { try FolderCalls.syncFolder(target) }
       // The bits of the folder just made (`0777` less the umask) that the source has too.
-      if let mode = FolderCalls.permissions(of: source), let made = FolderCalls.permissions(of: target) {
+      if let mode = FolderCalls.permissions(of: source),
+        let made = FolderCalls.permissions(of: target)
+      {
         folderPermissions.append((target, made & mode))
       }
     case .file:

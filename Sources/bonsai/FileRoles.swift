@@ -44,7 +44,8 @@ struct FileRoles {
         SamePath.isInside(real: $0.real, realFolder: target)
       }) {
         let name = held.path == held.given ? "the \(held.option) \(held.given)" : held.described
-        let through = held.real == SamePath.resolved(held.path) ? "" : " (through links, \(held.real))"
+        let through =
+          held.real == SamePath.resolved(held.path) ? "" : " (through links, \(held.real))"
         throw .usage(
           "\(folder.option) \(folder.path) holds \(name)\(through), which replacing or emptying it would remove: write elsewhere")
       }

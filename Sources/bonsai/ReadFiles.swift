@@ -52,7 +52,8 @@ struct ReadFiles {
     entries.filter { $0.path == $0.given }.map { entry in
       Entry(
         option: entry.option, given: entry.given, path: entry.path,
-        real: SamePath.resolved(FileRoles.trimmed(entry.given)), identity: nil, isFolder: entry.isFolder)
+        real: SamePath.resolved(FileRoles.trimmed(entry.given)), identity: nil,
+        isFolder: entry.isFolder)
     }
   }
 
