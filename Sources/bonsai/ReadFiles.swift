@@ -39,9 +39,10 @@ struct ReadFiles {
   /// Everything the paths of `roles` read.
   init(_ roles: [FileRoles.Role]) {
     for role in roles {
-      entries.append(Self.entry(role, path: role.path))
-      if SamePath.isFolder(role.path) {
-        addContents(of: role, folder: role.path, ancestors: [])
+      let entry = Self.entry(role, path: role.path)
+      entries.append(entry)
+      if entry.isFolder {
+        addContents(of: role, folder: role.path, root: entry.real, ancestors: [])
       }
     }
   }
@@ -58,9 +59,13 @@ struct ReadFiles {
   }
 
   /// Adds everything inside `folder` (read for `role`); `ancestors` are the folders above it,
-  /// by identity, so that a link back to one of them is not followed forever.
+  /// by identity, so that a link back to one of them is not followed forever. A link to a
+  /// file is followed wherever it leads; a sub-folder counts (and is entered) only when it
+  /// lies inside `root`, the resolved folder given: a link to a folder outside it (to `/`,
+  /// say) is never read (a pruned copy refuses it, ``ModelFolder/checkCopies()``), and
+  /// walking it could take forever.
   private mutating func addContents(
-    of role: FileRoles.Role, folder: String, ancestors: [SamePath.Identity]
+    of role: FileRoles.Role, folder: String, root: String, ancestors: [SamePath.Identity]
   ) {
     guard let identity = SamePath.identity(of: folder), !ancestors.contains(identity) else {
       return
@@ -68,9 +73,13 @@ struct ReadFiles {
     for name in SamePath.entries(of: folder) {
       let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
       let entry = Self.entry(role, path: path)
-      entries.append(entry)
-      if entry.isFolder {
-        addContents(of: role, folder: path, ancestors: ancestors + [identity])
+      guard entry.isFolder else {
+        entries.append(entry)
+        continue
+      }
+      if SamePath.isInside(real: entry.real, realFolder: root) {
+        entries.append(entry)
+        addContents(of: role, folder: path, root: root, ancestors: ancestors + [identity])
       }
     }
   }

@@ -151,6 +151,16 @@ struct LinkedFolderTests {
       mentioning: ["-o \(directory.file("counts-1.json")) is the --counts file"], in: directory)
   }
 
+  @Test func aLinkToTheRootIsRefusedWithoutWalkingIt() throws {
+    let directory = try TemporaryDirectory()
+    let (snapshot, _) = try cache(in: directory)
+    try manager.createSymbolicLink(atPath: snapshot + "/1_Pooling/everything", withDestinationPath: "/")
+    try expectRefusal(
+      ["prune", snapshot, "-o", directory.file("out")],
+      mentioning: ["\(snapshot)/1_Pooling/everything is a link to /, outside the model folder"],
+      in: directory)
+  }
+
   @Test func aLinkToTheInputFolderIsTheInputFolder() throws {
     let directory = try TemporaryDirectory()
     let (snapshot, _) = try cache(in: directory)
