@@ -28,6 +28,51 @@ enum FolderCalls {
     }
   }
 
+  /// Whether `path` is a symbolic link. The corresponding C function is `lstat`.
+  static func isLink(_ path: String) -> Bool {
+    var status = stat()
+    return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+  }
+
+  /// What `path` names, in words, following links: "a FIFO", "a socket", "a device", "a
+  /// dangling link", "a file", "a folder".
+  static func kindDescription(of path: String) -> String {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return isLink(path) ? "a dangling link" : "missing" }
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: return "a file"
+    case S_IFDIR: return "a folder"
+    case S_IFIFO: return "a FIFO"
+    case S_IFSOCK: return "a socket"
+    case S_IFCHR: return "a character device"
+    case S_IFBLK: return "a block device"
+    default: return "not a file"
+    }
+  }
+
+  /// `path` with every link and `..` resolved, or nil when it does not exist. The
+  /// corresponding C function is `realpath`.
+  static func realPath(_ path: String) -> String? {
+    guard let real = realpath(path, nil) else { return nil }
+    defer { free(real) }
+    return String(cString: real)
+  }
+
+  /// The permission bits of what `path` names (following links), or nil when nothing is
+  /// there. The corresponding C function is `stat`.
+  static func permissions(of path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & 0o777
+  }
+
+  /// Gives `path` the permission bits `mode`. The corresponding C function is `chmod`.
+  static func changePermissions(of path: String, to mode: mode_t) throws(ModelFolderError) {
+    guard chmod(path, mode) == 0 else {
+      throw .io(path: path, action: "set its permissions", errno: errno)
+    }
+  }
+
   /// Whether `path` exists as a name, a dangling symbolic link included. The corresponding
   /// C function is `lstat`.
   static func exists(_ path: String) -> Bool {
@@ -77,9 +122,11 @@ enum FolderCalls {
   }
 
   /// Creates the file `path` (which must not exist) holding `bytes`, synced to disk when
-  /// `sync`.
-  static func write(_ bytes: [UInt8], to path: String, sync: Bool) throws(ModelFolderError) {
-    let fd = try open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+  /// `sync`, with the permission bits `permissions` less the umask.
+  static func write(
+    _ bytes: [UInt8], to path: String, sync: Bool, permissions: mode_t = 0o666
+  ) throws(ModelFolderError) {
+    let fd = try open(path, flags: O_WRONLY | O_CREAT | O_EXCL, mode: permissions)
     defer { close(fd) }
     let written = bytes.withUnsafeBytes { buffer in
       Result { () throws(ModelFolderError) in try writeAll(fd, buffer, path: path) }
@@ -88,12 +135,15 @@ enum FolderCalls {
     if sync { try syncFile(fd, path: path) }
   }
 
-  /// Copies the content of the file `source` (following links) into the new file
-  /// `target`, a megabyte at a time; synced to disk when `sync`.
+  /// Copies the content of the file `source` (following links) into the new file `target`,
+  /// a megabyte at a time, with the source's permission bits less the umask (as `cp` gives
+  /// them); synced to disk when `sync`.
   static func copyFile(_ source: String, to target: String, sync: Bool) throws(ModelFolderError) {
     let input = try open(source, flags: O_RDONLY)
     defer { close(input) }
-    let output = try open(target, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o666)
+    var status = stat()
+    guard fstat(input, &status) == 0 else { throw .io(path: source, action: "read", errno: errno) }
+    let output = try open(target, flags: O_WRONLY | O_CREAT | O_EXCL, mode: status.st_mode & 0o777)
     defer { close(output) }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
     defer { buffer.deallocate() }
@@ -153,12 +203,21 @@ enum FolderCalls {
   }
 
   /// Removes `path` and, for a folder, everything in it, without following links; failures
-  /// are ignored (used to clean up). The corresponding C functions are `unlink` and `rmdir`.
-  static func removeTree(_ path: String) {
+  /// are ignored (used to clean up). The entry `kept` of the folder `path` goes last, and
+  /// stays unless everything else could be removed. A folder of this user that a copy made
+  /// read-only (its source was) is made writable first. The corresponding C functions are
+  /// `unlink` and `rmdir`.
+  static func removeTree(_ path: String, keepingToTheLast kept: String? = nil) {
     var status = stat()
     guard lstat(path, &status) == 0 else { return }
     if status.st_mode & S_IFMT == S_IFDIR {
-      for name in (try? entries(of: path)) ?? [] { removeTree(path + "/" + name) }
+      if status.st_uid == geteuid() && status.st_mode & S_IRWXU != S_IRWXU {
+        _ = chmod(path, (status.st_mode & 0o777) | S_IRWXU)
+      }
+      for name in (try? entries(of: path)) ?? [] where name != kept {
+        removeTree(path + "/" + name)
+      }
+      if let kept, (try? entries(of: path)) == [kept] { _ = unlink(path + "/" + kept) }
       _ = rmdir(path)
     } else {
       _ = unlink(path)

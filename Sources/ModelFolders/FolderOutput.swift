@@ -14,14 +14,23 @@ import SafeTensors
 /// An existing destination is refused unless `replacing`; then `commit()` swaps the new
 /// folder and the old one in one step (`renameat2` with `RENAME_EXCHANGE`), so that the
 /// destination's name always names a complete folder, old or new, and removes the old one
-/// afterwards. A run killed before the swap leaves the destination untouched; one killed
-/// in the instant after it leaves the old folder under the temporary name, without the
-/// marker, which is then never removed for you.
+/// afterwards. Just before the swap the old folder gets an empty file, ``replacedMarker``,
+/// so that after it the old folder under the temporary name is known for what it is: a run
+/// killed in the instant after the swap leaves it to the next run, which removes it as it
+/// removes a half-built one. A run killed before the swap leaves the destination untouched
+/// (at worst holding that marker, which marks nothing outside a temporary name).
+///
+/// The folder and what is copied into it take the permission bits of their sources less the
+/// umask (as `cp -r` gives them): a `0700` model folder gives a `0700` output, a `0600` file
+/// a `0600` copy, never a wider one. Folders get theirs just before the rename, so that they
+/// stay writable while the folder is built.
 ///
 /// On ``abandon()``, or when released before ``commit()``, the temporary folder is removed.
 public final class FolderOutput {
   /// The empty file that marks a folder as one being built by Bonsai.
   public static let inProgressMarker = ".bonsai-output-in-progress"
+  /// The empty file that marks a folder as the output a ``commit()`` replaced, to be removed.
+  public static let replacedMarker = ".bonsai-output-replaced"
 
   /// Where the folder goes.
   public let destination: String
@@ -32,6 +41,12 @@ public final class FolderOutput {
   private let replacing: Bool
   private let syncsToDisk: Bool
   private var isOpen = true
+  /// The folders built and the permission bits they get before the rename, innermost first
+  /// (a folder made unreadable before its sub-folders would hide them), the folder itself
+  /// last.
+  private var folderPermissions = [(path: String, mode: mode_t)]()
+  /// The permission bits the folder itself gets before the rename.
+  private var ownPermissions: mode_t?
 
   /// Creates the temporary folder next to `destination`.
   ///
@@ -40,9 +55,13 @@ public final class FolderOutput {
   ///   - replacing: Whether an existing destination is replaced; if not, it is an error.
   ///   - syncsToDisk: Whether files and folders are flushed to disk before the rename (a
   ///     crash or kill never leaves a partial folder either way; a power loss might without).
+  ///   - source: The folder whose permission bits the output takes, less the umask (the
+  ///     model folder it is made from); nil for `0777` less the umask.
   /// - Throws: ``ModelFolderError/destinationExists(path:)``, or ``ModelFolderError/io(path:action:errno:)``
   ///   when the temporary folder cannot be created.
-  public init(destination: String, replacing: Bool, syncsToDisk: Bool) throws(ModelFolderError) {
+  public init(
+    destination: String, replacing: Bool, syncsToDisk: Bool, permissionsOf source: String? = nil
+  ) throws(ModelFolderError) {
     var trimmed = destination
     while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
     if !replacing && FolderCalls.exists(trimmed) { throw .destinationExists(path: trimmed) }
@@ -75,6 +94,11 @@ public final class FolderOutput {
     self.parent = parent
     self.replacing = replacing
     self.syncsToDisk = syncsToDisk
+    if let mode = source.flatMap(FolderCalls.permissions(of:)),
+      let made = FolderCalls.permissions(of: temporaryPath)
+    {
+      ownPermissions = made & mode
+    }
   }
 
   deinit {
@@ -87,10 +111,16 @@ public final class FolderOutput {
     ModelFolder.join(temporaryPath, name)
   }
 
-  /// Writes a new file `name` into the folder.
-  public func write(_ bytes: [UInt8], as name: String) throws(ModelFolderError) {
-    try FolderCalls.write(bytes, to: path(of: name), sync: syncsToDisk)
+  /// Writes a new file `name` into the folder, with the permission bits of the file
+  /// `source` (the file it is made from; nil: `0666`), less the umask.
+  public func write(_ bytes: [UInt8], as name: String, permissionsOf source: String? = nil)
+    throws(ModelFolderError)
+  {
+    try FolderCalls.write(
+      bytes, to: path(of: name), sync: syncsToDisk,
+      permissions: source.flatMap(FolderCalls.permissions(of:)) ?? 0o666)
   }
+
 
   /// Puts the file at `path`, written elsewhere on the same file system (by another process,
   /// say), into the folder as `name` without copying it: a second name of the same file (a
@@ -104,8 +134,9 @@ public final class FolderOutput {
   }
 
   /// Copies the entry `name` of `folder` (a file, or a folder with everything in it,
-  /// following symbolic links) into the folder under the same name, byte for byte, except
-  /// the paths (relative to `folder`) in `skipped`.
+  /// following symbolic links) into the folder under the same name, byte for byte and with
+  /// its permission bits, except the paths (relative to `folder`) in `skipped`. Check the
+  /// links first (``ModelFolder/checkCopies()``): this follows every one.
   public func copy(_ name: String, from folder: String, skipping skipped: Set<String> = [])
     throws(ModelFolderError)
   {
@@ -124,6 +155,12 @@ public final class FolderOutput {
         try copyTree(folder, relative + "/" + name, skipping: skipped)
       }
       if syncsToDisk { try FolderCalls.syncFolder(target) }
+      // The bits of the folder just made (`0777` less the umask) that the source has too.
+      if let mode = FolderCalls.permissions(of: source),
+        let made = FolderCalls.permissions(of: target)
+      {
+        folderPermissions.append((target, made & mode))
+      }
     case .file:
       try FolderCalls.copyFile(source, to: target, sync: syncsToDisk)
     case .missing:
@@ -133,22 +170,52 @@ public final class FolderOutput {
     }
   }
 
+  /// What became of the folder a ``FolderOutput/commit()`` replaced, when it could not be
+  /// removed whole: where it is now.
+  public struct Leftover: Equatable, Sendable {
+    /// The old folder's path now (a temporary name beside the destination).
+    public let path: String
+    /// Whether it holds ``FolderOutput/replacedMarker``, so that a later run removes it
+    /// (``FolderOutput/removeLeftovers(of:)``) once what stopped this one is gone.
+    public let isMarked: Bool
+  }
+
   /// Renames the folder into place (replacing the destination when asked to, and removing
   /// the old one) and syncs the parent folder.
   ///
+  /// - Returns: The old folder when it was replaced but could not be removed (a file of
+  ///   another user in it, say), for the caller to tell the user; nil otherwise.
   /// - Throws: ``ModelFolderError/destinationExists(path:)`` when the destination appeared
   ///   meanwhile and replacing was not asked for, or an I/O error before the rename; either
   ///   way the temporary folder is removed and the destination untouched. An error syncing
   ///   the parent folder after the rename is thrown too, the new folder being in place.
-  public func commit() throws(ModelFolderError) {
+  @discardableResult
+  public func commit() throws(ModelFolderError) -> Leftover? {
     precondition(isOpen, "FolderOutput.commit() after commit or abandon")
     isOpen = false
+    var marked = false
     do throws(ModelFolderError) {
       try FolderCalls.remove(ModelFolder.join(temporaryPath, Self.inProgressMarker))
       if syncsToDisk { try FolderCalls.syncFolder(temporaryPath) }
+      for (path, mode) in folderPermissions + (ownPermissions.map { [(temporaryPath, $0)] } ?? []) {
+        try FolderCalls.changePermissions(of: path, to: mode)
+      }
       do throws(ModelFolderError) {
         if replacing && FolderCalls.exists(destination) {
-          try FolderCalls.exchange(temporaryPath, with: destination)
+          // Marked before the swap, so that no instant leaves the old folder unmarked under
+          // a temporary name; an old folder Bonsai may not write to stays unmarked (and is
+          // said to be left, below).
+          let marker = ModelFolder.join(destination, Self.replacedMarker)
+          marked = FolderCalls.kind(of: destination) == .folder
+            && ((try? FolderCalls.write([], to: marker, sync: false)) != nil
+              || FolderCalls.kind(of: marker) == .file)
+          do throws(ModelFolderError) {
+            try FolderCalls.exchange(temporaryPath, with: destination)
+          } catch {
+            if marked { try? FolderCalls.remove(marker) }
+            marked = false
+            throw error
+          }
         } else {
           try FolderCalls.renameNoReplace(temporaryPath, to: destination)
         }
@@ -163,8 +230,14 @@ public final class FolderOutput {
       throw error
     }
     // After an exchange the temporary name holds the old destination.
-    FolderCalls.removeTree(temporaryPath)
+    FolderCalls.removeTree(temporaryPath, keepingToTheLast: marked ? Self.replacedMarker : nil)
+    let leftover = FolderCalls.exists(temporaryPath)
+      ? Leftover(
+        path: temporaryPath,
+        isMarked: FolderCalls.exists(ModelFolder.join(temporaryPath, Self.replacedMarker)))
+      : nil
     if syncsToDisk { try FolderCalls.syncFolder(parent) }
+    return leftover
   }
 
   /// Removes the folder being built; the destination is untouched. Does nothing after
@@ -180,16 +253,21 @@ public final class FolderOutput {
 extension FolderOutput {
   /// Removes the folders that killed runs building `destination` left: folders of this
   /// user named exactly as ``TemporaryName`` names them, whose writer no longer runs and
-  /// which hold ``inProgressMarker``.
+  /// which hold ``inProgressMarker`` (a folder being built) or ``replacedMarker`` (the old
+  /// folder a run replaced and was stopped before it removed). The marker goes last, so
+  /// that a folder that cannot be removed whole is still known for a leftover next time.
   /// - Returns: Each leftover and, when it could not be removed whole, why (`errno`).
   public static func removeLeftovers(of destination: String) -> [(path: String, errno: Int32?)] {
     var trimmed = destination
     while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
     return TemporaryName(destination: trimmed).leftovers(ofKind: S_IFDIR).compactMap { path in
-      var status = stat()
-      let marker = ModelFolder.join(path, inProgressMarker)
-      guard lstat(marker, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
-      FolderCalls.removeTree(path)
+      let marker = [inProgressMarker, replacedMarker].first { name in
+        var status = stat()
+        return lstat(ModelFolder.join(path, name), &status) == 0
+          && status.st_mode & S_IFMT == S_IFREG
+      }
+      guard let marker else { return nil }
+      FolderCalls.removeTree(path, keepingToTheLast: marker)
       return (path, FolderCalls.exists(path) ? EACCES : nil)
     }
   }

@@ -100,17 +100,21 @@ public struct ModelFolder: Sendable {
     self.config = config
     otherEntries = others.filter { !Self.isSkipped($0) }
     var skipped = others.filter(Self.isSkipped)
-    for entry in otherEntries where FolderCalls.kind(of: Self.join(path, entry)) == .folder {
-      skipped += try Self.nestedWeights(in: path, under: entry, ancestors: [])
+    let roots = Self.roots(of: path)
+    for entry in otherEntries where Self.isFolder(Self.join(path, entry), inside: roots) {
+      skipped += try Self.nestedWeights(in: path, under: entry, roots: roots, ancestors: [])
     }
     skippedEntries = skipped.sorted()
   }
 
   /// The weight files of other formats in the sub-folder `relative` of `folder`, at any
   /// depth, as paths relative to `folder`; `ancestors` are the folders above, by identity,
-  /// so that a link back to one of them is found rather than followed forever.
+  /// so that a link back to one of them is found rather than followed forever. Folders
+  /// outside `roots` (``roots(of:)``) are not entered: a copy refuses links to them
+  /// (``checkCopies()``), and a link to `/` would take the whole disk.
   private static func nestedWeights(
-    in folder: String, under relative: String, ancestors: [FolderCalls.Identity]
+    in folder: String, under relative: String, roots: [String],
+    ancestors: [FolderCalls.Identity]
   ) throws(ModelFolderError) -> [String] {
     let path = join(folder, relative)
     guard let identity = FolderCalls.identity(of: path), !ancestors.contains(identity) else {
@@ -120,12 +124,80 @@ public struct ModelFolder: Sendable {
     for name in try FolderCalls.entries(of: path) {
       let child = relative + "/" + name
       if FolderCalls.kind(of: join(folder, child)) == .folder {
-        found += try nestedWeights(in: folder, under: child, ancestors: ancestors + [identity])
+        if isFolder(join(folder, child), inside: roots) {
+          found += try nestedWeights(
+            in: folder, under: child, roots: roots, ancestors: ancestors + [identity])
+        }
       } else if isOtherFormatWeights(name) {
         found.append(child)
       }
     }
     return found
+  }
+
+  /// Checks that the files a pruned copy carries over (``otherEntries``, everything in their
+  /// sub-folders but ``skippedEntries``) can be copied as they are, before anything is
+  /// written: each is a regular file or a folder, and each symbolic link among them leads
+  /// inside the model. The model is the folder itself and, for a Hugging Face cache snapshot
+  /// (a folder `<repository>/snapshots/<revision>` beside `<repository>/blobs`), that
+  /// repository's `blobs/`, where the cache keeps the files its snapshots link to. A link
+  /// that leads anywhere else (`~/.ssh/id_rsa`, `/etc/…`, another model) is refused rather
+  /// than copied: its target would land in the output, often with wider permissions.
+  ///
+  /// - Throws: ``ModelFolderError/linkLeavesModel(link:target:)`` naming the first such
+  ///   link, ``ModelFolderError/notCopiable(path:kind:)`` for a FIFO, a socket, a device or
+  ///   a dangling link, ``ModelFolderError/io(path:action:errno:)`` for a loop.
+  public func checkCopies() throws(ModelFolderError) {
+    let roots = Self.roots(of: path)
+    let skipped = Set(skippedEntries)
+    for entry in otherEntries {
+      try checkCopy(entry, roots: roots, skipping: skipped, ancestors: [])
+    }
+  }
+
+  /// The resolved folders inside which the links of the model folder `path` may lead: the
+  /// folder, and the `blobs/` of the cache repository it is a snapshot of.
+  private static func roots(of path: String) -> [String] {
+    guard let real = FolderCalls.realPath(path) else { return [] }
+    let parts = real.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count >= 4, parts[parts.count - 2] == "snapshots",
+      let blobs = FolderCalls.realPath(parts.dropLast(2).joined(separator: "/") + "/blobs"),
+      Self.isFolder(blobs)
+    else { return [real] }
+    return [real, blobs]
+  }
+
+  private func checkCopy(
+    _ relative: String, roots: [String], skipping skipped: Set<String>,
+    ancestors: [FolderCalls.Identity]
+  ) throws(ModelFolderError) {
+    let entry = Self.join(path, relative)
+    let kind = FolderCalls.kind(of: entry)
+    guard kind == .file || kind == .folder else {
+      throw .notCopiable(path: entry, kind: FolderCalls.kindDescription(of: entry))
+    }
+    if FolderCalls.isLink(entry) && !Self.leads(entry, inside: roots) {
+      throw .linkLeavesModel(link: entry, target: FolderCalls.realPath(entry) ?? entry)
+    }
+    guard kind == .folder else { return }
+    guard let identity = FolderCalls.identity(of: entry), !ancestors.contains(identity) else {
+      throw .io(path: entry, action: "copy it: its links make a loop", errno: ELOOP)
+    }
+    for name in try FolderCalls.entries(of: entry) where !skipped.contains(relative + "/" + name) {
+      try checkCopy(
+        relative + "/" + name, roots: roots, skipping: skipped, ancestors: ancestors + [identity])
+    }
+  }
+
+  /// Whether `path`, resolved, is one of `roots` or lies inside one.
+  private static func leads(_ path: String, inside roots: [String]) -> Bool {
+    guard let target = FolderCalls.realPath(path) else { return false }
+    return roots.contains { target == $0 || target.hasPrefix($0 == "/" ? "/" : $0 + "/") }
+  }
+
+  /// Whether `path` names a folder that is one of `roots` or lies inside one.
+  private static func isFolder(_ path: String, inside roots: [String]) -> Bool {
+    isFolder(path) && leads(path, inside: roots)
   }
 
   /// Whether `path` names a folder (following symbolic links).

@@ -37,6 +37,12 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
   case destinationExists(path: String)
   /// Reading, copying, writing or renaming a file or folder failed.
   case io(path: String, action: String, errno: Int32)
+  /// A symbolic link among the files a pruned copy carries over names something outside the
+  /// model (``ModelFolder/checkCopies()``).
+  case linkLeavesModel(link: String, target: String)
+  /// A file a pruned copy would carry over is not a regular file or a folder: `kind` says
+  /// what it is (a FIFO, a socket, a device, a dangling link).
+  case notCopiable(path: String, kind: String)
 
   /// One line: the file or folder, then precisely what is wrong.
   public var description: String {
@@ -70,6 +76,12 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
       return "\(path) already exists, and replacing it was not asked for"
     case .io(let path, let action, let code):
       return "\(path): cannot \(action): \(reason(code))"
+    case .linkLeavesModel(let link, let target):
+      return "\(link) is a link to \(target), outside the model folder: Bonsai copies no file "
+        + "from outside the model into the output; put the file itself in the folder, or "
+        + "remove the link"
+    case .notCopiable(let path, let kind):
+      return "\(path) is \(kind), not a file: Bonsai copies files and folders only; remove it"
     }
   }
 

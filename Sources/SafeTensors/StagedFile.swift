@@ -18,8 +18,10 @@
 ///
 /// The destination must be absent or a regular file: a symbolic link, a directory, a device,
 /// a FIFO or a socket is refused (``SafeTensorsError/notRegularDestination(path:kind:)``),
-/// never replaced. A file that is replaced passes its permission bits on (as `cp` onto an
-/// existing file keeps them); a new one gets `0666` less the umask. On any error, on
+/// never replaced. Permission bits follow `cp`: a file that is replaced passes its bits on
+/// (as `cp` onto an existing file keeps them); a new one made from another (a pruned
+/// checkpoint from its input) gets that file's bits less the umask (a `0600` input gives a
+/// `0600` output, never a wider one), and any other new one `0666` less the umask. On any error, on
 /// ``discard()``, or when released before the commit, the temporary file is removed and the
 /// destination is left untouched. Writing after ``seal()`` or ``discard()`` is a programmer
 /// error and traps.
@@ -59,19 +61,24 @@ public final class StagedFile {
   ///     directory after it (default). Without, a crash or kill of the process still never
   ///     leaves a partial destination, but after a power loss or kernel crash it may be empty
   ///     or incomplete.
+  ///   - permissions: The permission bits of the file it is made from
+  ///     (``permissions(of:)``), which a new file gets less the umask; nil for `0666`. A
+  ///     file that is replaced keeps its own either way.
   ///   - announce: Called with each temporary path just before it is created, so that a
   ///     caller can arrange its removal if the process is stopped (the next path is
   ///     announced only if that one already existed).
   /// - Throws: ``SafeTensorsError/notRegularDestination(path:kind:)``,
   ///   ``SafeTensorsError/cannotCreate(path:errno:)``.
   public init(
-    destination: String, syncsToDisk: Bool = true, announcing announce: (String) -> Void = { _ in }
+    destination: String, syncsToDisk: Bool = true, permissions: mode_t? = nil,
+    announcing announce: (String) -> Void = { _ in }
   ) throws(SafeTensorsError) {
     guard !destination.hasSuffix("/"), !destination.isEmpty else {
       throw .notRegularDestination(path: destination, kind: "a directory")
     }
     let replaced = try Self.checkDestination(destination)
-    (fd, temporaryPath) = try Self.createTemporaryFile(for: destination, announcing: announce)
+    (fd, temporaryPath) = try Self.createTemporaryFile(
+      for: destination, permissions: permissions ?? 0o666, announcing: announce)
     self.destination = destination
     self.syncsToDisk = syncsToDisk
     if let replaced {
@@ -88,9 +95,10 @@ public final class StagedFile {
     if state != .closed { discard() }
   }
 
-  /// A new file under a temporary name of `destination`, failing rather than reusing a name.
+  /// A new file under a temporary name of `destination` with the permission bits
+  /// `permissions` less the umask, failing rather than reusing a name.
   private static func createTemporaryFile(
-    for destination: String, announcing announce: (String) -> Void
+    for destination: String, permissions: mode_t, announcing announce: (String) -> Void
   ) throws(SafeTensorsError) -> (fd: Int32, path: String) {
     let name = TemporaryName(destination: destination)
     var attempts = 0
@@ -99,7 +107,7 @@ public final class StagedFile {
       announce(path)
       do {
         let fd = try SystemCalls.openFile(
-          path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode: 0o666)
+          path, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOCTTY, mode: permissions)
         return (fd, path)
       } catch where error.code == EEXIST && attempts < 16 {
         attempts += 1
@@ -107,6 +115,14 @@ public final class StagedFile {
         throw .cannotCreate(path: destination, errno: error.code)
       }
     }
+  }
+
+  /// The permission bits of the file at `path` (following links), to give a file made from
+  /// it; nil when it cannot be read. The corresponding C function is `stat`.
+  public static func permissions(of path: String) -> mode_t? {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return nil }
+    return status.st_mode & 0o777
   }
 
   /// Checks that `path` can be replaced by a file: it is absent or a regular file (a path

@@ -17,6 +17,7 @@ extension ExampleModel {
     do {
       let folder = try FolderOutput(destination: path, replacing: true, syncsToDisk: true)
       let registration = SignalCleanup.FolderRegistration(folder)
+      FolderPruning.removeLeftovers(of: folder.destination)
       var staged = [StagedFile]()
       var weightMap = [String: String]()
       for (name, tensors) in zip(shardNames, shards) {
@@ -33,7 +34,7 @@ extension ExampleModel {
       try folder.write(try json(config), as: ModelFolder.configName)
       try SignalCleanup.holdingSignals { () throws(ModelFolderError) in
         registration.release()
-        try folder.commit()
+        FolderPruning.tell(try folder.commit(), replacing: folder.destination)
       }
     } catch let error as CommandLineError {
       throw error

@@ -39,29 +39,25 @@ struct FolderPruning {
     func commit() throws(CommandLineError) {
       registration.release()
       do {
-        try folder.commit()
+        FolderPruning.tell(try folder.commit(), replacing: folder.destination)
       } catch {
         throw .failure("\(error)")
       }
     }
   }
 
-  /// Refuses outputs that would write into the input or remove it, and an existing output
-  /// unless `replacing`: before anything is computed.
+  /// Refuses outputs that would write into the input or remove it (by ``FileRoles``, which
+  /// sees through links), an existing output unless `replacing`, and a folder whose other
+  /// files cannot be copied (``ModelFolder/checkCopies()``): before anything is computed.
   func checkPaths() throws(CommandLineError) {
     if output.hasSuffix(".safetensors") {
       throw .usage("output \(output) names a file, but a model folder is pruned into a folder: name it without .safetensors")
     }
-    let input = Self.canonical(folder.path)
-    let target = Self.canonical(output)
-    if input == target {
-      throw .usage("output \(output) is the input folder: Bonsai never writes to its input")
-    }
-    if target.hasPrefix(input + "/") {
-      throw .usage("output \(output) is inside the input folder \(folder.path): write it elsewhere")
-    }
-    if input.hasPrefix(target + "/") {
-      throw .usage("the input folder \(folder.path) is inside output \(output), which would replace it")
+    try FileRoles(reads: [("input", folder.path)], folderWrites: [("-o", output)]).check()
+    do {
+      try folder.checkCopies()
+    } catch {
+      throw .usage("\(error)")
     }
     var status = stat()
     if lstat(output, &status) == 0 {
@@ -78,16 +74,14 @@ struct FolderPruning {
   func build(_ plan: CheckpointPruning.Plan) throws(CommandLineError) -> Outcome {
     let target: FolderOutput
     do {
-      target = try FolderOutput(destination: output, replacing: replacing, syncsToDisk: syncsToDisk)
+      target = try FolderOutput(
+        destination: output, replacing: replacing, syncsToDisk: syncsToDisk,
+        permissionsOf: folder.path)
     } catch {
       throw .failure("\(error)")
     }
     let registration = SignalCleanup.FolderRegistration(target)
-    for (path, code) in FolderOutput.removeLeftovers(of: target.destination) {
-      let problem = code.map { ": \(String(cString: strerror($0)))" } ?? ""
-      Terminal.standardError.write(
-        "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\(problem)\n")
-    }
+    Self.removeLeftovers(of: target.destination)
     var sizeChanges = [ModelConfig.SizeChange]()
     // Staged like any output, so that a signal removes a half-written shard at once (and
     // then the temporary folder).
@@ -95,7 +89,9 @@ struct FolderPruning {
     let tensors = try job.stream(
       folder.checkpoint, plan: plan,
       to: { shard throws(CommandLineError) in
-        try shards.stage(target.path(of: shard.name), removingLeftovers: false)
+        try shards.stage(
+          target.path(of: shard.name), removingLeftovers: false,
+          permissionsOf: "\(folder.path)/\(shard.name)")
       },
       checking: { shapes throws(CommandLineError) in sizeChanges = try checkSizes(shapes) })
     do {
@@ -127,11 +123,13 @@ struct FolderPruning {
       if let index = folder.index {
         try target.write(
           try index.updated(totalSize: totalSize, totalParameters: totalParameters),
-          as: index.fileName)
+          as: index.fileName, permissionsOf: "\(folder.path)/\(index.fileName)")
       }
       for entry in folder.otherEntries {
         if entry == ModelFolder.configName, let config = folder.config, !sizeChanges.isEmpty {
-          try target.write(config.replacing(Self.newValues(sizeChanges)), as: entry)
+          try target.write(
+            config.replacing(Self.newValues(sizeChanges)), as: entry,
+            permissionsOf: "\(folder.path)/\(entry)")
         } else {
           try target.copy(entry, from: folder.path, skipping: Set(folder.skippedEntries))
         }
@@ -158,19 +156,32 @@ struct FolderPruning {
     return changes.filter { !$0.isUneven }
   }
 
+  /// Removes the folders that killed runs building `output` left, saying so on stderr.
+  static func removeLeftovers(of output: String) {
+    for (path, code) in FolderOutput.removeLeftovers(of: output) {
+      let problem = code.map { ": \(String(cString: strerror($0)))" } ?? ""
+      Terminal.standardError.write(
+        "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\(problem)\n")
+    }
+  }
+
+  /// Says on stderr that the folder `output` replaced could not be removed whole (never a
+  /// silent copy left behind), and whether a later run removes it.
+  static func tell(_ leftover: FolderOutput.Leftover?, replacing output: String) {
+    guard let leftover else { return }
+    let then =
+      leftover.isMarked
+      ? "the next run into \(output) removes it once it can" : "remove it yourself"
+    Terminal.standardError.write(
+      "bonsai: warning: the previous \(output) could not be removed whole; it is left as "
+        + "\(leftover.path): \(then)\n")
+  }
+
   /// The new values of the sizes changed uniformly.
   private static func newValues(_ changes: [ModelConfig.SizeChange]) -> [String: Int] {
     var values = [String: Int]()
     for case .uniform(let key, _, let to) in changes { values[key] = to }
     return values
-  }
-
-  /// `path` with every link and `..` resolved: the whole path when it exists, else its
-  /// folder.
-  private static func canonical(_ path: String) -> String {
-    guard let real = realpath(path, nil) else { return SamePath.resolved(path) }
-    defer { free(real) }
-    return String(cString: real)
   }
 }
 

@@ -33,14 +33,16 @@ final class OutputSet {
   /// A new temporary file for `destination`, registered for removal on a signal; unless
   /// `removingLeftovers` is false, the temporary files of killed runs beside it are removed
   /// first (they are told by their writer's pid, which only this host can check: a file on
-  /// a folder that other machines write into must not be reaped so).
-  func stage(_ destination: String, removingLeftovers: Bool = true) throws(CommandLineError)
-    -> StagedFile
-  {
+  /// a folder that other machines write into must not be reaped so). A file made from the
+  /// file `source` (a pruned checkpoint or shard from its input) takes its permission bits.
+  func stage(
+    _ destination: String, removingLeftovers: Bool = true, permissionsOf source: String? = nil
+  ) throws(CommandLineError) -> StagedFile {
     var registration = SignalCleanup.Registration()
     do {
       let file = try StagedFile(
         destination: destination, syncsToDisk: syncsToDisk,
+        permissions: source.flatMap(StagedFile.permissions(of:)),
         announcing: { registration.register($0) })
       files.append(file)
       registrations.append(registration)

@@ -112,7 +112,9 @@ extension Bonsai {
         let pageFile = try reportHTML.map { path throws(CommandLineError) in try outputs.stage(path) }
         let built = try folderJob?.build(plan)
         let outcomes =
-          try built?.tensors ?? job.run(source.checkpoint, plan: plan, into: outputs.stage(output))
+          try built?.tensors
+          ?? job.run(
+            source.checkpoint, plan: plan, into: outputs.stage(output, permissionsOf: input))
         var config = PruneReport.Config(
           method: job.method, library: job.pruner.config, gradients: gradients,
           activations: activations, compact: compact, pairs: pair, include: include,

@@ -18,19 +18,19 @@ struct ShardedRun {
   /// Opens and plans the folder that `arguments` name; a single file is a usage error.
   ///
   /// A step that writes names what it writes: `writes` (files) and `folders`; each is
-  /// checked against what the run reads as `bonsai prune` checks its outputs, and such a
-  /// step refuses `--dry-run` and a run that cannot be split. `bonsai shards plan` writes
-  /// nothing (`writing: false`).
+  /// checked against what the run reads (the options of `bonsai prune` and the step files
+  /// `reads`) as `bonsai prune` checks its outputs, and such a step refuses `--dry-run` and
+  /// a run that cannot be split. `bonsai shards plan` writes nothing (`writing: false`).
   init(
-    _ arguments: PruneArguments, writing: Bool = true, writes: [FileRoles.Role] = [],
-    folders: [FileRoles.Role] = []
+    _ arguments: PruneArguments, writing: Bool = true, reads: [FileRoles.Role] = [],
+    writes: [FileRoles.Role] = [], folders: [FileRoles.Role] = []
   ) throws {
     command = try arguments.parsed()
     if writing {
       if command.dryRun {
         throw CommandLineError.usage("--dry-run: this step writes; bonsai shards plan shows the plan")
       }
-      try FileRoles(reads: command.reads, writes: writes, folderWrites: folders).check()
+      try FileRoles(reads: command.reads + reads, writes: writes, folderWrites: folders).check()
     }
     let source = try CheckpointInput.open(command.input)
     guard let folder = source.folder else {

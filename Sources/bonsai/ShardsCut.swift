@@ -34,7 +34,9 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        let run = try ShardedRun(prune, writes: [("-o", output)])
+        let run = try ShardedRun(
+          prune, reads: counts.map { ("--counts", $0) } + refined.map { ("--refined", $0) },
+          writes: [("-o", output)])
         let ranked = run.job.ranking(run.plan)
         let names = ranked.map(\.info.name)
         let coarse = try Self.merged(counts, highBin: nil)

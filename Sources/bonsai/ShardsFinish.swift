@@ -36,10 +36,7 @@ extension Bonsai.Shards {
         // the rename, would remove the shards just put in place).
         try FileRoles(reads: run.command.reads + [("--from", from)], folderWrites: [("-o", pruning.output)])
           .check()
-        for (path, code) in FolderOutput.removeLeftovers(of: pruning.output) {
-          Terminal.standardError.write(
-            "bonsai: \(code == nil ? "removed" : "cannot remove") \(path), left by an interrupted run\n")
-        }
+        FolderPruning.removeLeftovers(of: pruning.output)
         var written = [(shard: String, file: SafeTensorsFile)]()
         for shard in run.folder.checkpoint.shards {
           written.append((shard.name, try CheckpointFile.open("\(from)/\(shard.name)")))
@@ -59,7 +56,7 @@ extension Bonsai.Shards {
         do {
           target = try FolderOutput(
             destination: pruning.output, replacing: run.command.replace,
-            syncsToDisk: !run.command.noSync)
+            syncsToDisk: !run.command.noSync, permissionsOf: run.folder.path)
         } catch {
           throw CommandLineError.failure("\(error)")
         }
@@ -79,7 +76,7 @@ extension Bonsai.Shards {
         try SignalCleanup.holdingSignals { () throws(CommandLineError) in
           registration.release()
           do {
-            try target.commit()
+            FolderPruning.tell(try target.commit(), replacing: target.destination)
           } catch {
             throw .failure("\(error)")
           }

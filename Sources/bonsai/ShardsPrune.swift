@@ -32,7 +32,9 @@ extension Bonsai.Shards {
 
     func run() throws {
       try reportingErrors {
-        var run = try ShardedRun(prune, writes: [("--into", "\(into)/\(shard)")])
+        var run = try ShardedRun(
+          prune, reads: (cut.map { [("--cut", $0)] } ?? []) + channels.map { ("--channels", $0) },
+          writes: [("--into", "\(into)/\(shard)")])
         let global = run.job.pruner.config.scope == .global
         if global != (cut != nil) {
           throw CommandLineError.usage(
@@ -49,7 +51,9 @@ extension Bonsai.Shards {
         // Not reaped here: on a shared file system a killed attempt's writer may be a live
         // process of another machine (the driver removes the whole folder at the end).
         let outputs = OutputSet(syncsToDisk: !run.command.noSync)
-        let file = try outputs.stage("\(into)/\(shard.name)", removingLeftovers: false)
+        let file = try outputs.stage(
+          "\(into)/\(shard.name)", removingLeftovers: false,
+          permissionsOf: "\(run.folder.path)/\(shard.name)")
         _ = try run.job.stream(run.folder.checkpoint, plan: run.plan) { _ in file }
         try outputs.commit()
       }
