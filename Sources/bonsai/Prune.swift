@@ -29,7 +29,7 @@ extension Bonsai {
     @Flag(help: "Replace an existing output folder (atomically: the old one is swapped out whole, then removed).")
     var replace = false
 
-    @Flag(name: .customLong("allow-uneven"), help: "Let --compact leave the layers of a model folder with different sizes; config.json then keeps the sizes it declares, which transformers will not load as they are.")
+    @Flag(name: .customLong("allow-uneven"), help: "Let --compact leave a model folder with sizes config.json cannot declare (layers of different sizes, a size other tensors keep, a size in a nested object); config.json then keeps the sizes it declares, which transformers will not load as they are.")
     var allowUneven = false
 
     @Flag(help: "For a model folder, list every tensor instead of one line per name pattern.")
