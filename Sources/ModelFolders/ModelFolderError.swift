@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SafeTensors
 
 /// Everything that can go wrong reading or writing a model folder.
@@ -42,7 +39,7 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
   public var description: String {
     switch self {
     case .cannotList(let path, let code):
-      return "\(path): cannot read the folder: \(reason(code))"
+      return "\(path): cannot read the folder: \(ErrnoDescription.text(code))"
     case .noSafeTensors(let path, let found):
       let others = found.isEmpty ? "" : " (found \(found.joined(separator: ", ")))"
       return "\(path): no safetensors weights\(others); Bonsai reads model.safetensors or "
@@ -69,11 +66,7 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
     case .destinationExists(let path):
       return "\(path) already exists, and replacing it was not asked for"
     case .io(let path, let action, let code):
-      return "\(path): cannot \(action): \(reason(code))"
+      return "\(path): cannot \(action): \(ErrnoDescription.text(code))"
     }
-  }
-
-  private func reason(_ code: Int32) -> String {
-    String(cString: strerror(code))
   }
 }
