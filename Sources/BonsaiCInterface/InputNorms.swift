@@ -38,7 +38,7 @@ private func columnNorms<Scalar: PrunableScalar>(
   let buffer = UnsafeBufferPointer(start: try aligned(samples, as: type, "samples"), count: count)
   do {
     return try ActivationNorms.columnNorms(of: buffer.span, shape: shape, name: "samples")
-  } catch .nonFiniteWeights(_, let bad) {
+  } catch .invalidScoreInput(_, "calibration inputs", let bad, _) {
     throw ErrorReport(
       BONSAI_ERROR_INVALID_SCORES, "samples: \(bad) non-finite inputs (NaN or ±Inf)")
   } catch {

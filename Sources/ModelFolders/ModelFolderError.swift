@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import SafeTensors
 
 /// Everything that can go wrong reading or writing a model folder.
@@ -48,7 +45,7 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
   public var description: String {
     switch self {
     case .cannotList(let path, let code):
-      return "\(path): cannot read the folder: \(reason(code))"
+      return "\(path): cannot read the folder: \(ErrnoDescription.text(code))"
     case .noSafeTensors(let path, let found):
       let others = found.isEmpty ? "" : " (found \(found.joined(separator: ", ")))"
       return "\(path): no safetensors weights\(others); Bonsai reads model.safetensors or "
@@ -75,7 +72,7 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
     case .destinationExists(let path):
       return "\(path) already exists, and replacing it was not asked for"
     case .io(let path, let action, let code):
-      return "\(path): cannot \(action): \(reason(code))"
+      return "\(path): cannot \(action): \(ErrnoDescription.text(code))"
     case .linkLeavesModel(let link, let target):
       return "\(link) is a link to \(target), outside the model folder: Bonsai copies no file "
         + "from outside the model into the output; put the file itself in the folder, or "
@@ -83,9 +80,5 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
     case .notCopiable(let path, let kind):
       return "\(path) is \(kind), not a file: Bonsai copies files and folders only; remove it"
     }
-  }
-
-  private func reason(_ code: Int32) -> String {
-    String(cString: strerror(code))
   }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#endif
-
 /// Everything that can go wrong reading or writing a safetensors file.
 ///
 /// Every case carries the path of the file concerned (for the writer: the destination, not
@@ -95,9 +89,9 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
   private var problem: String {
     switch self {
     case .cannotOpen(_, let code):
-      return "cannot open for reading: \(reason(code))"
+      return "cannot open for reading: \(ErrnoDescription.text(code))"
     case .cannotRead(_, let code):
-      return "cannot read: \(reason(code))"
+      return "cannot read: \(ErrnoDescription.text(code))"
     case .notRegularFile:
       return "not a regular file"
     case .fileTooShort(_, 0):
@@ -128,13 +122,13 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
       return "is \(kind), not a regular file: Bonsai writes only regular files, replacing "
         + "them whole, and never writes through a link or into a device"
     case .cannotCreate(_, let code):
-      return "cannot create a temporary file in its directory: \(reason(code))"
+      return "cannot create a temporary file in its directory: \(ErrnoDescription.text(code))"
     case .cannotWrite(_, let code):
-      return "cannot write: \(reason(code))"
+      return "cannot write: \(ErrnoDescription.text(code))"
     case .cannotReplace(_, let code):
-      return "cannot rename the temporary file into place: \(reason(code))"
+      return "cannot rename the temporary file into place: \(ErrnoDescription.text(code))"
     case .cannotSyncDirectory(_, let code):
-      return "written, but cannot sync its directory: \(reason(code))"
+      return "written, but cannot sync its directory: \(ErrnoDescription.text(code))"
     case .missingBytes(_, let tensor, let written, let expected):
       return "tensor \(quoted(tensor)): only \(written) of its \(expected) bytes were "
         + "appended before finish()"
@@ -146,18 +140,6 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
 
 /// The largest header length accepted on reading and produced on writing, as in the reference.
 let maximumHeaderLength = 100_000_000
-
-/// Explains a C `errno`, spelling out the two that mean "the disk is full".
-private func reason(_ code: Int32) -> String {
-  switch code {
-  case ENOSPC: return "no space left on device"
-  case EDQUOT: return "disk quota exceeded"
-  default:
-    // glibc's strerror returns static strings for known codes (thread-local otherwise).
-    guard let message = strerror(code) else { return "errno \(code)" }
-    return "\(String(cString: message)) (errno \(code))"
-  }
-}
 
 /// `s` in double quotes, escaped and shortened so that a message stays on one short line.
 func quoted(_ s: String) -> String {

@@ -32,7 +32,7 @@ struct Bonsai: ParsableCommand {
     } catch {
       guard exitCode(for: error) != .success else { exit(withError: error) }
       let firstLine = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
-      Terminal.standardError.write("bonsai: error: \(firstLine)\n")
+      Terminal.standardError.writeLine("bonsai: error: \(firstLine)")
       exit(withError: ExitCode(exitCode(for: error).rawValue))
     }
   }

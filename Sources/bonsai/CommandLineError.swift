@@ -34,7 +34,7 @@ extension ParsableCommand {
     do {
       try body()
     } catch let error as CommandLineError {
-      Terminal.standardError.write("bonsai: error: \(error)\n")
+      Terminal.standardError.writeLine("bonsai: error: \(error)")
       throw error.exitCode
     }
   }

@@ -149,9 +149,8 @@ struct FolderPruning {
     let changes = config.sizeChanges(tensors)
     if !allowsUnevenSizes, let uneven = changes.first(where: \.isUneven) {
       throw .usage(
-        "--compact leaves layers of different sizes, which \(ModelFolder.configName) cannot "
-          + "declare: \(uneven); prune every layer alike, or pass --allow-uneven to keep "
-          + "\(ModelFolder.configName) as it is")
+        "--compact leaves sizes which \(ModelFolder.configName) cannot declare: \(uneven); "
+          + "\(uneven.advice), or pass --allow-uneven to keep \(ModelFolder.configName) as it is")
     }
     return changes.filter { !$0.isUneven }
   }
@@ -186,8 +185,18 @@ struct FolderPruning {
 }
 
 extension ModelConfig.SizeChange {
-  /// Whether the layers disagree.
+  /// Whether the config cannot follow the tensors: the layers disagree, other tensors of the
+  /// size keep it, or the size is nested.
   var isUneven: Bool {
-    if case .uneven = self { true } else { false }
+    if case .uniform = self { false } else { true }
+  }
+
+  /// What to do instead, for a change the config cannot follow.
+  var advice: String {
+    switch self {
+    case .uniform, .uneven: "prune every layer alike"
+    case .unmatched: "compact every tensor of that size alike, or leave those out (--exclude)"
+    case .nested: "edit the nested size yourself afterwards"
+    }
   }
 }

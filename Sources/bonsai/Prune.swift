@@ -29,7 +29,7 @@ extension Bonsai {
     @Flag(help: "Replace an existing output folder (atomically: the old one is swapped out whole, then removed).")
     var replace = false
 
-    @Flag(name: .customLong("allow-uneven"), help: "Let --compact leave the layers of a model folder with different sizes; config.json then keeps the sizes it declares, which transformers will not load as they are.")
+    @Flag(name: .customLong("allow-uneven"), help: "Let --compact leave a model folder with sizes config.json cannot declare (layers of different sizes, a size other tensors keep, a size in a nested object); config.json then keeps the sizes it declares, which transformers will not load as they are.")
     var allowUneven = false
 
     @Flag(help: "For a model folder, list every tensor instead of one line per name pattern.")
@@ -139,11 +139,11 @@ extension Bonsai {
         guard !quiet else { return }
         if let folderJob, let built {
           for entry in folderJob.folder.skippedEntries {
-            Terminal.standardError.write(
-              "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)\n")
+            Terminal.standardError.writeLine(
+              "bonsai: not copied: \(entry) (unpruned weights of another format, or a repository's own files)")
           }
           for change in built.sizeChanges {
-            Terminal.standardOutput.write("\(ModelFolder.configName): \(change)\n")
+            Terminal.standardOutput.writeLine("\(ModelFolder.configName): \(change)")
           }
         }
         Terminal.standardOutput.write(PruneOutput.table(outcomes, folded: folded))
@@ -226,7 +226,7 @@ enum JSONOutput {
 
   /// Prints `value` as JSON on stdout (`--json`, and the steps of `bonsai shards`).
   static func print<T: Encodable>(_ value: T) throws(CommandLineError) {
-    Terminal.standardOutput.write(String(decoding: try encoded(value), as: UTF8.self) + "\n")
+    Terminal.standardOutput.write(verbatim: String(decoding: try encoded(value), as: UTF8.self) + "\n")
   }
 }
 
@@ -239,7 +239,7 @@ enum PruneOutput {
   static func plan(_ plan: CheckpointPruning.Plan, folded: Bool = false) -> String {
     let pruned = plan.entries.filter(\.action.isPruning).count
     var text = "\(pruned) of \(plan.entries.count) tensors selected for pruning\n"
-    let label = { (name: String) in folded ? NamePattern(name).text : name }
+    let label = { (name: String) in (folded ? NamePattern(name).text : name).terminalSafe() }
     let describe = { (tensor: TensorInfo, action: CheckpointPruning.Action) -> (verb: String, reason: String?) in
       switch action {
       case .copy(let reason): ("skip ", reason)
@@ -321,9 +321,16 @@ enum PruneOutput {
 
 /// Plain-text tables with left-aligned columns.
 enum TextTable {
-  /// The table as lines, columns padded to their widest cell.
+  /// The widest a column grows: a longer cell (a 5000-character tensor name) is cut in the
+  /// middle rather than padding every line to its width.
+  static let maximumColumnWidth = 72
+
+  /// The table as lines, columns padded to their widest cell; cells are escaped for the
+  /// terminal and cut to ``maximumColumnWidth``.
   static func render(header: [String], rows: [[String]]) -> String {
-    let all = [header] + rows
+    let all = ([header] + rows).map { row in
+      row.map { $0.terminalSafe().truncated(toWidth: maximumColumnWidth) }
+    }
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     return all.map { row in
       row.enumerated().map { column, cell in

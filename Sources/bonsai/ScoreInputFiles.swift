@@ -61,7 +61,8 @@ extension ScoreInputFiles {
 
   /// The score input of `tensor`: its gradients widened to `Float`, or its input norms
   /// (computed from calibration inputs through the BLAS column norms); nil when the metric
-  /// needs none.
+  /// needs none. Its values are checked here, so that an error names the file they come
+  /// from (`--activations FILE: tensor "…": …`), not the checkpoint.
   func input(for tensor: TensorInfo, threads: Int?) throws(CommandLineError) -> ScoreInput? {
     guard let (source, info) = try entry(for: tensor) else { return nil }
     do {
@@ -69,17 +70,33 @@ extension ScoreInputFiles {
     } catch {
       throw .failure("\(error)")
     }
-    let values = source.checkpoint.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
     // The metric takes gradients or activations, never both.
-    if gradients != nil { return .gradients(values) }
-    if info.shape.count == 1 { return .inputNorms(values) }
-    do {
-      return .inputNorms(
-        try ActivationNorms.columnNorms(
-          of: values.span, shape: info.shape, name: info.name, threadCount: threads))
-    } catch {
-      throw .failure("\(source.path): \(error)")
+    let option = gradients != nil ? "--gradients" : "--activations"
+    if gradients == nil, info.shape.count == 2, info.shape[0] == 0 {
+      throw .failure(
+        "\(option) \(source.path): tensor \"\(info.name)\" has shape \(info.shape): no calibration samples, so every input norm would be 0 and Wanda's choice would fall to index order; capture its inputs or --exclude it")
     }
+    let values = source.checkpoint.withBytes(of: info) { FloatValues.widened($0, dtype: info.dtype) }
+    let input: ScoreInput
+    do {
+      if gradients != nil {
+        input = .gradients(values)
+      } else if info.shape.count == 1 {
+        input = .inputNorms(values)
+      } else {
+        input = .inputNorms(
+          try ActivationNorms.columnNorms(
+            of: values.span, shape: info.shape, name: info.name, threadCount: threads))
+      }
+      try input.checkValues(name: info.name)
+    } catch {
+      throw .failure("\(option) \(source.path): \(error)")
+    }
+    if case .inputNorms(let norms) = input, !norms.isEmpty, norms.allSatisfy({ $0 == 0 }) {
+      throw .failure(
+        "\(option) \(source.path): tensor \"\(info.name)\": every input norm is 0 (its calibration inputs are all zero), so Wanda's scores would all be 0 and the choice would fall to index order; give its real inputs or --exclude it")
+    }
+    return input
   }
 
   /// The file and tensor holding `tensor`'s input, checked against its shape.

@@ -83,8 +83,8 @@ extension Bonsai.Shards {
         }
         // In place: the shards leave FROM.
         for (shard, _) in written where unlink("\(from)/\(shard)") != 0 {
-          Terminal.standardError.write(
-            "bonsai: warning: cannot remove \(from)/\(shard) (now in \(pruning.output)): \(String(cString: strerror(errno)))\n")
+          Terminal.standardError.writeLine(
+            "bonsai: warning: cannot remove \(from)/\(shard) (now in \(pruning.output)): \(String(cString: strerror(errno)))")
         }
       }
     }

@@ -14,8 +14,37 @@ struct Terminal {
   /// Whether the stream is a terminal (progress bars go only to terminals).
   var isTerminal: Bool { isatty(descriptor) == 1 }
 
-  /// Writes `text` whole.
+  /// Writes a text of one or more lines whole, its control and format characters other than
+  /// line feeds escaped (see ``Swift/String/terminalSafe(keepingLineBreaks:)``): the names
+  /// inside must have been escaped where they were put in, line feeds included (tables and
+  /// plans do).
   func write(_ text: String) {
+    write(verbatim: text.terminalSafe(keepingLineBreaks: true))
+  }
+
+  /// Writes one line, every control and format character in it escaped (a name in it cannot
+  /// start another line), and a line feed.
+  func writeLine(_ line: String) {
+    write(verbatim: line.terminalSafe() + "\n")
+  }
+
+  /// Redraws the current line of a terminal with `text` (escaped): back to its start, the
+  /// text, the rest of the line cleared.
+  func redrawLine(_ text: String) {
+    write(verbatim: "\r" + text.terminalSafe() + Self.clearToLineEnd)
+  }
+
+  /// Clears the current line of a terminal, so that a line written next replaces it.
+  func clearLine() {
+    write(verbatim: "\r" + Self.clearToLineEnd)
+  }
+
+  /// The terminal's control sequence that erases from the cursor to the end of the line.
+  private static let clearToLineEnd = "\u{1B}[K"
+
+  /// Writes `text` whole and as it is: for JSON, which escapes control characters itself,
+  /// and for the sequences above.
+  func write(verbatim text: String) {
     let bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
@@ -54,7 +83,7 @@ struct ProgressDisplay {
       return
     case .lines:
       if shardCount == 1 {
-        Terminal.standardError.write("[\(index + 1)/\(totalTensors)] \(action) \(name)\n")
+        Terminal.standardError.writeLine("[\(index + 1)/\(totalTensors)] \(action) \(name)")
       }
     case .bar:
       let width = 30
@@ -62,8 +91,8 @@ struct ProgressDisplay {
       let filled = Int(fraction * Double(width))
       let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
       let megabytes = "\(bytesDone >> 20)/\(totalBytes >> 20) MiB"
-      Terminal.standardError.write(
-        "\r[\(bar)] \(index + 1)/\(totalTensors) tensors, \(megabytes)\u{1B}[K")
+      Terminal.standardError.redrawLine(
+        "[\(bar)] \(index + 1)/\(totalTensors) tensors, \(megabytes)")
       if index + 1 == totalTensors { Terminal.standardError.write("\n") }
     }
   }
@@ -72,7 +101,8 @@ struct ProgressDisplay {
   /// one line, above the bar on a terminal. Nothing for a single file.
   func finishedShard(_ index: Int, name: String, tensors: Int) {
     guard shardCount > 1 && style != .quiet else { return }
-    let line = "shard \(index + 1)/\(shardCount) \(name): \(tensors) tensors written\n"
-    Terminal.standardError.write(style == .bar ? "\r\u{1B}[K" + line : line)
+    if style == .bar { Terminal.standardError.clearLine() }
+    Terminal.standardError.writeLine(
+      "shard \(index + 1)/\(shardCount) \(name.terminalSafe()): \(tensors) tensors written")
   }
 }

@@ -66,7 +66,10 @@ struct FolderCommandTests {
       extra = ["--activations", directory.file("norms.safetensors")]
     }
     for input in ["sharded", "whole", "reversed.safetensors"] {
-      try bonsai(["prune", directory.file(input), "-o", directory.file("out-" + input), "--quiet"] + options + extra)
+      // Compacting every tensor by rows changes q/k/v/o's rows (hidden_size) but not the
+      // embedding's: config.json cannot follow, which is beside the point here.
+      let uneven = options.contains("--compact") && !input.hasSuffix(".safetensors") ? ["--allow-uneven"] : []
+      try bonsai(["prune", directory.file(input), "-o", directory.file("out-" + input), "--quiet"] + options + extra + uneven)
     }
     let reference = try tensors(directory.file("out-reversed.safetensors"))
     #expect(reference.count == fixture.tensors.count)

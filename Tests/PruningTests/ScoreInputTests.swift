@@ -191,8 +191,20 @@ private func expectMasksFollowScores(
       }
     }
     let corrupt: [Float] = [1, .nan, 3, -.infinity, 5, 6]
-    #expect(throws: PruningError.nonFiniteWeights(name: "x", count: 2)) {
+    #expect(
+      throws: PruningError.invalidScoreInput(
+        name: "x", kind: "calibration inputs", count: 2, problem: "NaN or ±Inf")
+    ) {
       try ActivationNorms.columnNorms(of: corrupt.span, shape: [2, 3], name: "x")
+    }
+    // Finite inputs whose squares sum past Float's range: the norm is what is wrong.
+    let large: [Float] = [3e38, 1, 3e38, 3e38, 1, 1]
+    #expect(
+      throws: PruningError.invalidScoreInput(
+        name: "x", kind: "input norms", count: 1,
+        problem: "beyond the largest Float (the calibration inputs are too large)")
+    ) {
+      try ActivationNorms.columnNorms(of: large.span, shape: [2, 3], name: "x")
     }
     let none = [Float]()
     let noNorms = try ActivationNorms.columnNorms(of: none.span, shape: [0, 3], name: "x")

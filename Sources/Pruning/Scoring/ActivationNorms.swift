@@ -6,8 +6,10 @@ public enum ActivationNorms {
   /// order — so the result does not depend on the thread count.
   ///
   /// - Throws: `PruningError.activationShape` when the shape is not 2-D,
-  ///   `.shapeMismatch` when it does not hold the values; `.nonFiniteWeights` (naming
-  ///   `name`) for NaN or ±Inf inputs.
+  ///   `.shapeMismatch` when it does not hold the values; `.invalidScoreInput` (naming
+  ///   `name`) for NaN or ±Inf inputs (kind `calibration inputs`), and for norms beyond the
+  ///   largest `Float` (kind `input norms`: finite inputs too large), never an error about
+  ///   weights.
   public static func columnNorms<Scalar: PrunableScalar>(
     of samples: Span<Scalar>, shape: [Int], name: String, threadCount: Int? = nil
   ) throws(PruningError) -> [Float] {
@@ -16,9 +18,23 @@ public enum ActivationNorms {
       throw .shapeMismatch(name: name, shape: shape, valueCount: samples.count)
     }
     let threads = max(1, threadCount ?? Parallel.defaultThreadCount)
-    return try CheckedNorms(
-      rows: shape[0], columns: shape[1], kind: .l2, alongRows: false, name: name,
-      threads: threads
-    ).norms(of: samples)
+    let norms: [Float]
+    do {
+      norms = try CheckedNorms(
+        rows: shape[0], columns: shape[1], kind: .l2, alongRows: false, name: name,
+        threads: threads
+      ).norms(of: samples)
+    } catch .nonFiniteWeights(_, let count) {
+      throw .invalidScoreInput(
+        name: name, kind: "calibration inputs", count: count, problem: "NaN or ±Inf")
+    }
+    // Squares are summed in Double: finite inputs near Float's limit give a norm past it.
+    let overflowed = norms.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+    guard overflowed == 0 else {
+      throw .invalidScoreInput(
+        name: name, kind: "input norms", count: overflowed,
+        problem: "beyond the largest Float (the calibration inputs are too large)")
+    }
+    return norms
   }
 }

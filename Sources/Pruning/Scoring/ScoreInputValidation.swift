@@ -18,22 +18,31 @@ enum ScoreInputValidation {
     guard input.kind == needed else {
       throw .unexpectedScoreInput(name: name, metric: metric.name, given: input.kind.rawValue)
     }
-    let values = input.values
     let expected = needed == .inputNorms ? columns : rows * columns
-    guard values.count == expected else {
+    guard input.values.count == expected else {
       throw .scoreInputCount(
-        name: name, kind: needed.rawValue, count: values.count, expected: expected)
+        name: name, kind: needed.rawValue, count: input.values.count, expected: expected)
     }
+    try input.checkValues(name: name)
+  }
+}
+
+extension ScoreInput {
+  /// Throws unless the values are usable: all finite, and input norms ≥ 0. Callers that
+  /// read the input from a file check it here first, so that an error names that file
+  /// rather than the weights'.
+  ///
+  /// - Throws: `PruningError.invalidScoreInput` naming `name`, the count and the problem.
+  public func checkValues(name: String) throws(PruningError) {
     let nonFinite = values.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
     guard nonFinite == 0 else {
       throw .invalidScoreInput(
-        name: name, kind: needed.rawValue, count: nonFinite, problem: "NaN or ±Inf")
+        name: name, kind: kind.rawValue, count: nonFinite, problem: "NaN or ±Inf")
     }
-    if needed == .inputNorms {
+    if kind == .inputNorms {
       let negative = values.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
       guard negative == 0 else {
-        throw .invalidScoreInput(
-          name: name, kind: needed.rawValue, count: negative, problem: "negative")
+        throw .invalidScoreInput(name: name, kind: kind.rawValue, count: negative, problem: "negative")
       }
     }
   }
