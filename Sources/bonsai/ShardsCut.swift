@@ -42,7 +42,7 @@ extension Bonsai.Shards {
           throw CommandLineError.failure("no counts for tensor \"\(missing)\": count every shard")
         }
         let fine = refined.isEmpty ? nil : try Self.merged(refined, highBin: Self.highBin(of: refined[0]))
-        let step = run.job.pruner.splitRankingStep(
+        let step = try run.job.pruner.splitRankingStep(
           names: names, totalCount: ranked.reduce(0) { $0 + $1.info.elementCount },
           coarse: coarse, fine: fine)
         let output: Output
