@@ -24,8 +24,8 @@ public struct ShardIndex: Sendable {
   /// - Parameters:
   ///   - bytes: The file's content.
   ///   - fileName: Its name inside the folder; `path` is used in errors.
-  /// - Throws: ``ModelFolderError/invalidIndex(path:problem:)`` for invalid JSON, a missing
-  ///   or mistyped `weight_map`, a `metadata` that is not an object, or a shard name that is
+  /// - Throws: ``ModelFolderError/invalidIndex(path:problem:)`` for invalid JSON, a missing,
+  ///   empty or mistyped `weight_map`, a `metadata` that is not an object, or a shard name that is
   ///   not a plain file name.
   public init(bytes: [UInt8], fileName: String, path: String) throws(ModelFolderError) {
     let document = try Self.document(bytes, path: path)
@@ -38,7 +38,12 @@ public struct ShardIndex: Sendable {
     if let metadata = document["metadata"], !(metadata is NSNull), !(metadata is [String: Any]) {
       throw .invalidIndex(path: path, problem: "\"metadata\" must be an object")
     }
-    for (tensor, shard) in weightMap where shard.isEmpty || shard.contains("/") || shard == "." || shard == ".." {
+    guard !weightMap.isEmpty else {
+      throw .invalidIndex(path: path, problem: "\"weight_map\" is empty: it must map each tensor to its shard")
+    }
+    // In name order, so that the same index gives the same error on every run.
+    for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key })
+    where shard.isEmpty || shard.contains("/") || shard == "." || shard == ".." {
       throw .invalidIndex(
         path: path, problem: "tensor \"\(tensor)\" is mapped to \"\(shard)\", not a file name in the folder")
     }
