@@ -86,7 +86,7 @@ public struct ModelFolder: Sendable {
     for name in weightNames {
       let shardPath = Self.join(path, name)
       if let index, FolderCalls.kind(of: shardPath) == .missing {
-        let tensor = index.weightMap.filter { $0.value == name }.keys.sorted().first ?? ""
+        let tensor = index.weightMap.filter { $0.value == name }.keys.map(\.string).sorted().first ?? ""
         throw .missingShard(index: Self.join(path, index.fileName), tensor: tensor, shard: name)
       }
       do {
@@ -165,15 +165,18 @@ public struct ModelFolder: Sendable {
   {
     let indexPath = join(folder, index.fileName)
     for shard in checkpoint.shards {
-      for tensor in shard.file.tensors where index.weightMap[tensor.name] != shard.name {
+      for tensor in shard.file.tensors where index.weightMap[TensorName(tensor.name)] != shard.name {
         throw .unlistedTensor(
           shard: join(folder, shard.name), tensor: tensor.name, index: indexPath,
-          listedShard: index.weightMap[tensor.name])
+          listedShard: index.weightMap[TensorName(tensor.name)])
       }
     }
-    for (tensor, shard) in index.weightMap.sorted(by: { $0.key < $1.key })
-    where checkpoint.tensor(named: tensor) == nil {
-      throw .tensorNotInShard(index: indexPath, tensor: tensor, shard: shard)
+    let byName = index.weightMap.sorted {
+      $0.key.string.utf8.lexicographicallyPrecedes($1.key.string.utf8)
+    }
+    for (tensor, shard) in byName
+    where checkpoint.tensor(named: tensor.string) == nil {
+      throw .tensorNotInShard(index: indexPath, tensor: tensor.string, shard: shard)
     }
   }
 

@@ -4,7 +4,8 @@
 // or unbounded memory.
 
 import Foundation
-import ModelFolders
+@testable import ModelFolders
+import SafeTensors
 import TestSupport
 import Testing
 
@@ -182,5 +183,24 @@ struct HostileConfigTests {
       try ShardIndex(bytes: Array(text.utf8), fileName: "i.json", path: "i.json")
     }
     #expect(error?.description.contains("tensor \"a\"") == true)
+  }
+
+  @Test("names equal only by Unicode normalisation are two tensors, in two shards or one lookup")
+  func normalisation() throws {
+    let directory = try TemporaryDirectory()
+    let composed = "caf\u{E9}"
+    let decomposed = "cafe\u{301}"
+    var shards = [ShardedCheckpoint.Shard]()
+    for (index, name) in [composed, decomposed].enumerated() {
+      let path = directory.file("s\(index).safetensors")
+      let header = "{" + entry(name, "U8", "[\(index + 1)]", "[0,\(index + 1)]") + "}"
+      try Data(fileBytes(header: header, data: [1, 2])).prefix(8 + header.utf8.count + index + 1)
+        .write(to: URL(fileURLWithPath: path))
+      shards.append(ShardedCheckpoint.Shard(name: "s\(index)", file: try SafeTensorsFile(path: path)))
+    }
+    let checkpoint = try ShardedCheckpoint(shards)
+    #expect(checkpoint.tensor(named: composed)?.shape == [1])
+    #expect(checkpoint.tensor(named: decomposed)?.shape == [2])
+    #expect(checkpoint.shard(of: try #require(checkpoint.tensor(named: decomposed))).name == "s1")
   }
 }
