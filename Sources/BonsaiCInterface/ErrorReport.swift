@@ -14,7 +14,7 @@ struct ErrorReport: Error {
     case .sparsityOutOfRange, .negativeMinNonzero, .invalidPattern, .iterativePattern,
       .invalidBlockShape, .scopeNeedsUnstructured, .scopeMismatch, .minNonzeroExceedsCount,
       .invalidSchedule, .duplicateTensor, .unknownTensor, .unsupportedChannelMetric,
-      .negativeCount, .inconsistentCounts, .invalidIndices:
+      .negativeCount, .inconsistentCounts, .invalidIndices, .invalidSplitRanking:
       status = BONSAI_ERROR_INVALID_OPTION
     case .emptyTensor, .notAMatrix, .shapeMismatch, .rowNotDivisible, .channelMismatch,
       .rankedShapeMismatch, .rankedElementTypeMismatch, .maskMismatch:

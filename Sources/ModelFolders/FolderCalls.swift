@@ -105,11 +105,21 @@ enum FolderCalls {
     }
   }
 
-  /// The whole content of a small file (an index, a config). The corresponding C functions
-  /// are `open` and `read`.
-  static func contents(of path: String) throws(ModelFolderError) -> [UInt8] {
-    let fd = try open(path, flags: O_RDONLY)
+  /// The whole content of a small file (an index, a config), which must be a regular file
+  /// of at most `limit` bytes: a link to `/dev/zero` would fill memory, a FIFO would block.
+  /// Opened without blocking, so a FIFO is refused rather than waited on. The
+  /// corresponding C functions are `open`, `fstat` and `read`.
+  static func contents(of path: String, limit: Int) throws(ModelFolderError) -> [UInt8] {
+    let fd = try open(path, flags: O_RDONLY | O_NONBLOCK)
     defer { close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { throw .io(path: path, action: "read", errno: errno) }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+      throw .refusedFile(path: path, problem: "not a regular file")
+    }
+    let tooLarge = ModelFolderError.refusedFile(
+      path: path, problem: "larger than the \(limit >> 20) MiB such a file may hold")
+    guard Int(status.st_size) <= limit else { throw tooLarge }
     var bytes = [UInt8]()
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
@@ -117,6 +127,8 @@ enum FolderCalls {
       if count < 0 && errno == EINTR { continue }
       guard count >= 0 else { throw .io(path: path, action: "read", errno: errno) }
       if count == 0 { return bytes }
+      // The file may grow while it is read.
+      guard bytes.count + count <= limit else { throw tooLarge }
       bytes += chunk[0 ..< count]
     }
   }

@@ -13,8 +13,13 @@ public struct ModelConfig: Sendable {
   /// Reads the sizes of a config.
   ///
   /// - Throws: ``ModelFolderError/invalidConfig(path:problem:)`` when `bytes` is not a JSON
-  ///   object.
+  ///   object in UTF-8 (transformers writes UTF-8; Foundation would also read UTF-16 and
+  ///   UTF-32, whose bytes the size scan cannot follow).
   public init(bytes: [UInt8], path: String) throws(ModelFolderError) {
+    // JSON has no raw NUL: zeros are UTF-16 or UTF-32 without a byte-order mark.
+    guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil else {
+      throw .invalidConfig(path: path, problem: "not UTF-8 text")
+    }
     let parsed: Any
     do {
       parsed = try JSONSerialization.jsonObject(with: Data(bytes))
@@ -45,7 +50,8 @@ public struct ModelConfig: Sendable {
   }
 
   /// Scans valid JSON for the members of the outermost object whose values are plain
-  /// non-negative integers (no sign, fraction or exponent).
+  /// non-negative integers (no sign, fraction or exponent); never reads past the end,
+  /// whatever `bytes` holds.
   private static func topLevelIntegers(_ bytes: [UInt8]) -> [String: Range<Int>] {
     var found = [String: Range<Int>]()
     var depth = 0
@@ -57,9 +63,11 @@ public struct ModelConfig: Sendable {
       case UInt8(ascii: "\""):
         let start = position + 1
         position = start
-        while bytes[position] != UInt8(ascii: "\"") {
+        // Bounded by the end whatever the bytes: an unterminated string ends the scan.
+        while position < bytes.count, bytes[position] != UInt8(ascii: "\"") {
           position += bytes[position] == UInt8(ascii: "\\") ? 2 : 1
         }
+        guard position < bytes.count else { return found }
         let string = bytes[start ..< position]
         position += 1
         while position < bytes.count, isWhitespace(bytes[position]) { position += 1 }

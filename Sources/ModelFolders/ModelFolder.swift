@@ -16,9 +16,10 @@ import SafeTensors
 ///
 /// Every other file and sub-folder is carried over, except weights of other formats, at any
 /// depth (`pytorch_model*.bin`, `tf_model*.h5`, `flax_model*.msgpack`, `*.gguf`, `*.onnx`,
-/// `*.pt`, `*.pth`, `original/consolidated.00.pth`…, which would still hold the unpruned
-/// weights: see ``skippedEntries``) and the `.git` and `.cache` folders of a cloned or
-/// downloaded repository. Symbolic links are followed, so a
+/// `*.pt`, `*.pth`, `original/consolidated.00.pth`…), safetensors files that are not the
+/// weights (`consolidated.safetensors` beside an index, `original/model.safetensors`) —
+/// all of which would still hold the unpruned weights: see ``skippedEntries`` — and the
+/// `.git` and `.cache` folders of a cloned or downloaded repository. Symbolic links are followed, so a
 /// Hugging Face cache snapshot (a folder of links to blobs) reads like any folder.
 public struct ModelFolder: Sendable {
   /// The folder's path, as given.
@@ -27,8 +28,11 @@ public struct ModelFolder: Sendable {
   public let checkpoint: ShardedCheckpoint
   /// The index, for a sharded folder.
   public let index: ShardIndex?
-  /// The parsed `config.json`, when the folder has one.
+  /// The parsed `config.json`, when the folder has one and it is a JSON object.
   public let config: ModelConfig?
+  /// Why `config.json` could not be parsed, when it could not: the file is carried over as
+  /// it is, and only a run that must rewrite its sizes (compaction) is refused.
+  public let configProblem: ModelFolderError?
   /// The top-level entries carried over as they are, `config.json` included, sorted.
   public let otherEntries: [String]
   /// The paths, relative to the folder, left out of a pruned copy, sorted: top-level
@@ -37,14 +41,20 @@ public struct ModelFolder: Sendable {
 
   /// The name of the file transformers reads a model's configuration from.
   public static let configName = "config.json"
+  /// The largest `config.json` read, in bytes (8 MiB; real ones are a few KiB).
+  public static let configSizeLimit = 8 << 20
+  /// The largest index read, in bytes (256 MiB; a model of a million tensors has an index
+  /// of about 60 MB).
+  public static let indexSizeLimit = 256 << 20
 
   /// Opens the model folder at `path`, reads its index and maps every shard.
   ///
   /// - Throws: ``ModelFolderError`` for a folder without safetensors weights (naming the
   ///   weight files of other formats it holds), an index that is not valid JSON or names a
   ///   missing shard, a tensor in two shards, a shard holding tensors the index does not
-  ///   map to it, a shard that is not a valid safetensors file, an invalid `config.json`, or
-  ///   a sub-folder whose links loop.
+  ///   map to it, a shard that is not a valid safetensors file, an index or `config.json`
+  ///   that is not a regular file or is larger than its limit, or a sub-folder whose links
+  ///   loop.
   public init(path: String) throws(ModelFolderError) {
     let names = try FolderCalls.entries(of: path)
     let indexes = names.filter { $0.hasSuffix(".safetensors.index.json") }
@@ -60,7 +70,8 @@ public struct ModelFolder: Sendable {
       }
       let indexPath = Self.join(path, indexes[0])
       let parsed = try ShardIndex(
-        bytes: try FolderCalls.contents(of: indexPath), fileName: indexes[0], path: indexPath)
+        bytes: try FolderCalls.contents(of: indexPath, limit: Self.indexSizeLimit),
+        fileName: indexes[0], path: indexPath)
       index = parsed
       weightNames = parsed.shardNames
     case (0, 1):
@@ -75,7 +86,7 @@ public struct ModelFolder: Sendable {
     for name in weightNames {
       let shardPath = Self.join(path, name)
       if let index, FolderCalls.kind(of: shardPath) == .missing {
-        let tensor = index.weightMap.filter { $0.value == name }.keys.sorted().first ?? ""
+        let tensor = index.weightMap.filter { $0.value == name }.keys.map(\.string).sorted().first ?? ""
         throw .missingShard(index: Self.join(path, index.fileName), tensor: tensor, shard: name)
       }
       do {
@@ -88,9 +99,15 @@ public struct ModelFolder: Sendable {
     if let index { try Self.check(checkpoint, against: index, folder: path) }
 
     var config: ModelConfig?
+    var configProblem: ModelFolderError?
     if names.contains(Self.configName) {
       let configPath = Self.join(path, Self.configName)
-      config = try ModelConfig(bytes: try FolderCalls.contents(of: configPath), path: configPath)
+      let bytes = try FolderCalls.contents(of: configPath, limit: Self.configSizeLimit)
+      do {
+        config = try ModelConfig(bytes: bytes, path: configPath)
+      } catch {
+        configProblem = error
+      }
     }
     let weights = Set(weightNames + indexes)
     let others = names.filter { !weights.contains($0) }
@@ -98,8 +115,11 @@ public struct ModelFolder: Sendable {
     self.checkpoint = checkpoint
     self.index = index
     self.config = config
-    otherEntries = others.filter { !Self.isSkipped($0) }
-    var skipped = others.filter(Self.isSkipped)
+    self.configProblem = configProblem
+    // Safetensors files beside the weights (consolidated.safetensors) hold unpruned weights.
+    let isSkipped = { (name: String) in Self.isSkipped(name) || name.hasSuffix(".safetensors") }
+    otherEntries = others.filter { !isSkipped($0) }
+    var skipped = others.filter(isSkipped)
     let roots = Self.roots(of: path)
     for entry in otherEntries where Self.isFolder(Self.join(path, entry), inside: roots) {
       skipped += try Self.nestedWeights(in: path, under: entry, roots: roots, ancestors: [])
@@ -107,11 +127,11 @@ public struct ModelFolder: Sendable {
     skippedEntries = skipped.sorted()
   }
 
-  /// The weight files of other formats in the sub-folder `relative` of `folder`, at any
-  /// depth, as paths relative to `folder`; `ancestors` are the folders above, by identity,
-  /// so that a link back to one of them is found rather than followed forever. Folders
-  /// outside `roots` (``roots(of:)``) are not entered: a copy refuses links to them
-  /// (``checkCopies()``), and a link to `/` would take the whole disk.
+  /// The weight files of other formats, and safetensors files, in the sub-folder `relative`
+  /// of `folder`, at any depth, as paths relative to `folder`; `ancestors` are the folders
+  /// above, by identity, so that a link back to one of them is found rather than followed
+  /// forever. Folders outside `roots` (``roots(of:)``) are not entered: a copy refuses links
+  /// to them (``checkCopies()``), and a link to `/` would take the whole disk.
   private static func nestedWeights(
     in folder: String, under relative: String, roots: [String],
     ancestors: [FolderCalls.Identity]
@@ -128,7 +148,7 @@ public struct ModelFolder: Sendable {
           found += try nestedWeights(
             in: folder, under: child, roots: roots, ancestors: ancestors + [identity])
         }
-      } else if isOtherFormatWeights(name) {
+      } else if isOtherFormatWeights(name) || name.hasSuffix(".safetensors") {
         found.append(child)
       }
     }
@@ -216,15 +236,18 @@ public struct ModelFolder: Sendable {
   {
     let indexPath = join(folder, index.fileName)
     for shard in checkpoint.shards {
-      for tensor in shard.file.tensors where index.weightMap[tensor.name] != shard.name {
+      for tensor in shard.file.tensors where index.weightMap[TensorName(tensor.name)] != shard.name {
         throw .unlistedTensor(
           shard: join(folder, shard.name), tensor: tensor.name, index: indexPath,
-          listedShard: index.weightMap[tensor.name])
+          listedShard: index.weightMap[TensorName(tensor.name)])
       }
     }
-    for (tensor, shard) in index.weightMap.sorted(by: { $0.key < $1.key })
-    where checkpoint.tensor(named: tensor) == nil {
-      throw .tensorNotInShard(index: indexPath, tensor: tensor, shard: shard)
+    let byName = index.weightMap.sorted {
+      $0.key.string.utf8.lexicographicallyPrecedes($1.key.string.utf8)
+    }
+    for (tensor, shard) in byName
+    where checkpoint.tensor(named: tensor.string) == nil {
+      throw .tensorNotInShard(index: indexPath, tensor: tensor.string, shard: shard)
     }
   }
 

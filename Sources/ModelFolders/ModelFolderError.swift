@@ -30,6 +30,8 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
   case tensorNotInShard(index: String, tensor: String, shard: String)
   /// `config.json` is not a JSON object.
   case invalidConfig(path: String, problem: String)
+  /// An index or config that is not a regular file, or larger than such a file may be.
+  case refusedFile(path: String, problem: String)
   /// The destination exists, and replacing it was not asked for.
   case destinationExists(path: String)
   /// Reading, copying, writing or renaming a file or folder failed.
@@ -68,6 +70,8 @@ public enum ModelFolderError: Error, CustomStringConvertible, Equatable, Sendabl
     case .tensorNotInShard(let index, let tensor, let shard):
       return "\(index): tensor \"\(tensor)\" is mapped to \(shard), which does not hold it"
     case .invalidConfig(let path, let problem):
+      return "\(path): \(problem)"
+    case .refusedFile(let path, let problem):
       return "\(path): \(problem)"
     case .destinationExists(let path):
       return "\(path) already exists, and replacing it was not asked for"

@@ -1,4 +1,5 @@
 import Foundation
+import SafeTensors
 
 /// The index of a sharded checkpoint, `model.safetensors.index.json`, as transformers writes
 /// it:
@@ -14,8 +15,8 @@ import Foundation
 public struct ShardIndex: Sendable {
   /// The index's file name inside its folder.
   public let fileName: String
-  /// Which shard (a file name in the same folder) holds each tensor.
-  public let weightMap: [String: String]
+  /// Which shard (a file name in the same folder) holds each tensor, by the name's bytes.
+  public let weightMap: [TensorName: String]
   /// The document as read.
   private let bytes: [UInt8]
 
@@ -24,21 +25,31 @@ public struct ShardIndex: Sendable {
   /// - Parameters:
   ///   - bytes: The file's content.
   ///   - fileName: Its name inside the folder; `path` is used in errors.
-  /// - Throws: ``ModelFolderError/invalidIndex(path:problem:)`` for invalid JSON, a missing
-  ///   or mistyped `weight_map`, a `metadata` that is not an object, or a shard name that is
+  /// - Throws: ``ModelFolderError/invalidIndex(path:problem:)`` for invalid JSON, a missing,
+  ///   empty or mistyped `weight_map`, a `metadata` that is not an object, or a shard name that is
   ///   not a plain file name.
   public init(bytes: [UInt8], fileName: String, path: String) throws(ModelFolderError) {
     let document = try Self.document(bytes, path: path)
     guard let map = document["weight_map"] else {
       throw .invalidIndex(path: path, problem: "no \"weight_map\": it must map each tensor to its shard")
     }
-    guard let weightMap = map as? [String: String] else {
+    guard let strings = map as? [String: String] else {
       throw .invalidIndex(path: path, problem: "\"weight_map\" must be an object of tensor names to shard file names")
     }
+    // Keyed by bytes, so that a shard's tensor is found only under its own bytes. (Foundation
+    // already keeps one of two keys equal only by Unicode normalisation: the shard holding
+    // the other is then refused as holding a tensor the index does not list.)
+    let weightMap = Dictionary(strings.map { (TensorName($0.key), $0.value) }) { first, _ in first }
     if let metadata = document["metadata"], !(metadata is NSNull), !(metadata is [String: Any]) {
       throw .invalidIndex(path: path, problem: "\"metadata\" must be an object")
     }
-    for (tensor, shard) in weightMap where shard.isEmpty || shard.contains("/") || shard == "." || shard == ".." {
+    guard !weightMap.isEmpty else {
+      throw .invalidIndex(path: path, problem: "\"weight_map\" is empty: it must map each tensor to its shard")
+    }
+    // In name order, so that the same index gives the same error on every run.
+    let byName = weightMap.sorted { $0.key.string.utf8.lexicographicallyPrecedes($1.key.string.utf8) }
+    for (tensor, shard) in byName
+    where shard.isEmpty || shard.contains("/") || shard == "." || shard == ".." {
       throw .invalidIndex(
         path: path, problem: "tensor \"\(tensor)\" is mapped to \"\(shard)\", not a file name in the folder")
     }

@@ -22,17 +22,17 @@ public struct ShardedCheckpoint: Sendable {
   public let shards: [Shard]
   /// Every tensor of every shard, shard after shard.
   public let tensors: [TensorInfo]
-  private let shardByName: [String: Int]
+  private let shardByName: [TensorName: Int]
 
   /// The checkpoint stored in `shards`.
   ///
   /// - Throws: ``ModelFolderError/tensorInTwoShards(tensor:first:second:)`` for a name
   ///   stored twice.
   public init(_ shards: [Shard]) throws(ModelFolderError) {
-    var shardByName = [String: Int]()
+    var shardByName = [TensorName: Int]()
     for (index, shard) in shards.enumerated() {
       for tensor in shard.file.tensors {
-        if let other = shardByName.updateValue(index, forKey: tensor.name) {
+        if let other = shardByName.updateValue(index, forKey: TensorName(tensor.name)) {
           throw .tensorInTwoShards(
             tensor: tensor.name, first: shards[other].name, second: shard.name)
         }
@@ -47,17 +47,17 @@ public struct ShardedCheckpoint: Sendable {
   public init(file: SafeTensorsFile) {
     shards = [Shard(name: file.path, file: file)]
     tensors = file.tensors
-    shardByName = Dictionary(uniqueKeysWithValues: file.tensors.map { ($0.name, 0) })
+    shardByName = Dictionary(uniqueKeysWithValues: file.tensors.map { (TensorName($0.name), 0) })
   }
 
-  /// The tensor called `name`, or nil if there is none.
+  /// The tensor called `name` (the same UTF-8 bytes), or nil if there is none.
   public func tensor(named name: String) -> TensorInfo? {
-    shardByName[name].flatMap { shards[$0].file.tensor(named: name) }
+    shardByName[TensorName(name)].flatMap { shards[$0].file.tensor(named: name) }
   }
 
   /// The shard holding `tensor`; one that no shard holds is a programmer error and traps.
   public func shard(of tensor: TensorInfo) -> Shard {
-    guard let index = shardByName[tensor.name] else {
+    guard let index = shardByName[TensorName(tensor.name)] else {
       preconditionFailure("tensor \"\(tensor.name)\" is in no shard")
     }
     return shards[index]
@@ -98,7 +98,7 @@ public struct ShardedCheckpoint: Sendable {
       // Every slot is filled: each tensor is in some shard (checked by the caller).
       return try body(views.map { $0 ?? UnsafeRawBufferPointer(start: nil, count: 0) })
     }
-    let mine = tensors.indices.filter { shardByName[tensors[$0].name] == shard }
+    let mine = tensors.indices.filter { shardByName[TensorName(tensors[$0].name)] == shard }
     return try shards[shard].file.withBytes(of: mine.map { tensors[$0] }) { (own) throws(E) -> R in
       for (slot, view) in zip(mine, own) { views[slot] = view }
       return try withViews(of: tensors, shard: shard + 1, into: &views, body)

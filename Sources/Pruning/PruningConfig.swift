@@ -93,7 +93,7 @@ public struct PruningConfig: Sendable, Hashable, Codable {
   /// `alreadyPruned` of them are all zero: see the type's formula.
   ///
   /// The caller has checked that `minNonzero` does not exceed `units × unitSize`.
-  func prunedUnitCount(units: Int, unitSize: Int, alreadyPruned: Int = 0) -> Int {
+  public func prunedUnitCount(units: Int, unitSize: Int, alreadyPruned: Int = 0) -> Int {
     let share = { (count: Int) in Int((self.sparsity * Double(count)).rounded(.down)) }
     let requested =
       switch iterative {

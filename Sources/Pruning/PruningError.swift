@@ -63,6 +63,9 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
   case invalidIndices(name: String, problem: String)
   /// Calibration inputs that are not a `[samples, features]` matrix.
   case activationShape(name: String, shape: [Int])
+  /// Counts or a cut of a split global ranking that cannot be: out of range, inconsistent
+  /// with each other, or not of the tensors ranked.
+  case invalidSplitRanking(String)
 
   /// A one-line message naming what is wrong and where.
   public var description: String {
@@ -125,6 +128,8 @@ public enum PruningError: Error, CustomStringConvertible, Equatable, Sendable {
       return "tensor \"\(name)\": \(problem)"
     case .activationShape(let name, let shape):
       return "activations \"\(name)\" have shape \(shape): calibration inputs must be [samples, features]"
+    case .invalidSplitRanking(let problem):
+      return "split global ranking: \(problem)"
     }
   }
 }

@@ -52,7 +52,7 @@ enum HeaderParser {
     }
     reader.beginObject()
     var header = ParsedHeader()
-    var names = Set<String>()
+    var names = Set<TensorName>()  // by bytes: names equal only by normalisation are two
     var isFirst = true
     var seenMetadata = false
     while let key = try reader.nextKey(isFirst: &isFirst) {
@@ -63,7 +63,7 @@ enum HeaderParser {
         seenMetadata = true
         header.metadata = try parseMetadata(&reader, path: path)
       } else {
-        guard names.insert(key).inserted else {
+        guard names.insert(TensorName(key)).inserted else {
           throw .invalidTensor(
             path: path, tensor: key,
             problem: "duplicate tensor name: the header defines it more than once")

@@ -21,7 +21,7 @@ public final class SafeTensorsFile: Sendable {
 
   private let mapping: MappedFile
   private let dataStart: Int
-  private let indexByName: [String: Int]
+  private let indexByName: [TensorName: Int]
 
   /// Opens, maps and validates the safetensors file at `path`.
   ///
@@ -46,9 +46,9 @@ public final class SafeTensorsFile: Sendable {
     let tensors = try DataLayout.validate(
       parsed.entries, dataSize: fileSize - dataStart, path: path)
 
-    var indexByName: [String: Int] = [:]
+    var indexByName: [TensorName: Int] = [:]
     for (index, tensor) in tensors.enumerated() {
-      indexByName[tensor.name] = index
+      indexByName[TensorName(tensor.name)] = index
     }
     self.path = path
     self.metadata = parsed.metadata ?? [:]
@@ -59,9 +59,9 @@ public final class SafeTensorsFile: Sendable {
     self.indexByName = indexByName
   }
 
-  /// The tensor called `name`, or nil if there is none.
+  /// The tensor called `name` (the same UTF-8 bytes), or nil if there is none.
   public func tensor(named name: String) -> TensorInfo? {
-    indexByName[name].map { tensors[$0] }
+    indexByName[TensorName(name)].map { tensors[$0] }
   }
 
   /// Calls `body` with the tensor's bytes, a view into the mapped file (no copy).
@@ -75,7 +75,7 @@ public final class SafeTensorsFile: Sendable {
   public func withBytes<R, E: Error>(
     of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws(E) -> R
   ) throws(E) -> R {
-    guard let index = indexByName[tensor.name], tensors[index] == tensor else {
+    guard let index = indexByName[TensorName(tensor.name)], tensors[index] == tensor else {
       preconditionFailure("tensor \(quoted(tensor.name)) is not a tensor of \(path)")
     }
     let start = dataStart + tensor.dataOffsets.lowerBound
@@ -93,7 +93,7 @@ public final class SafeTensorsFile: Sendable {
     of tensors: [TensorInfo], _ body: ([UnsafeRawBufferPointer]) throws(E) -> R
   ) throws(E) -> R {
     let views = tensors.map { tensor in
-      guard let index = indexByName[tensor.name], self.tensors[index] == tensor else {
+      guard let index = indexByName[TensorName(tensor.name)], self.tensors[index] == tensor else {
         preconditionFailure("tensor \(quoted(tensor.name)) is not a tensor of \(path)")
       }
       let start = dataStart + tensor.dataOffsets.lowerBound

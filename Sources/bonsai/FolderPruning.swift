@@ -145,7 +145,13 @@ struct FolderPruning {
   func checkSizes(_ tensors: [ModelConfig.Reshaping]) throws(CommandLineError)
     -> [ModelConfig.SizeChange]
   {
-    guard let config = folder.config else { return [] }
+    guard let config = folder.config else {
+      // An unreadable config is copied as it is, unless compaction must change its sizes.
+      if let problem = folder.configProblem, tensors.contains(where: { $0.before != $0.after }) {
+        throw .failure("\(problem): --compact changes sizes it would have to declare")
+      }
+      return []
+    }
     let changes = config.sizeChanges(tensors)
     if !allowsUnevenSizes, let uneven = changes.first(where: \.isUneven) {
       throw .usage(

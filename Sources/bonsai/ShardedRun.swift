@@ -14,6 +14,8 @@ struct ShardedRun {
   var job: CheckpointPruning
   /// The decision for every tensor of every shard.
   let plan: CheckpointPruning.Plan
+  /// What every step file of this job carries and checks (see `StepFile`).
+  let fingerprint: String
 
   /// Opens and plans the folder that `arguments` name; a single file is a usage error.
   ///
@@ -40,6 +42,7 @@ struct ShardedRun {
     self.folder = folder
     job = try command.pruningJob()
     plan = try job.plan(folder.checkpoint)
+    fingerprint = Self.fingerprint(job: job, plan: plan, folder: folder, reads: command.reads)
     if writing, let reason = unsplittableReason {
       throw CommandLineError.usage("the folder cannot be pruned shard by shard: \(reason)")
     }
@@ -73,12 +76,34 @@ struct ShardedRun {
     job.ranking(plan).filter { folder.checkpoint.shard(of: $0.info).name == shard.name }
   }
 
-  /// Reads the JSON value of type `T` at `path`.
-  static func read<T: Decodable>(_: T.Type, from path: String) throws(CommandLineError) -> T {
-    do {
-      return try JSONDecoder().decode(T.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-      throw .failure("cannot read \(path): \(error)")
+  /// The fingerprint of a job: what decides the bits written — the pruning configuration
+  /// and method, every tensor's decision, dtype and shape, the channel groups, compaction,
+  /// the score inputs' tensors — and the input folder's shards with their sizes. Paths are
+  /// left out: each machine may mount the folder elsewhere.
+  private static func fingerprint(
+    job: CheckpointPruning, plan: CheckpointPruning.Plan, folder: ModelFolder,
+    reads: [FileRoles.Role]
+  ) -> String {
+    var digest = Fingerprint()
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let config = (try? encoder.encode(job.pruner.config)).map { String(decoding: $0, as: UTF8.self) }
+    digest.add(config ?? "\(job.pruner.config)")
+    digest.add("method \(job.method) compact \(job.compact)")
+    digest.add("sparsegpt \(job.sparseGPT.map { "\($0.sparseGPT)" } ?? "none")")
+    for (info, action) in plan.entries {
+      digest.add("\(info.name)|\(info.dtype)|\(info.shape)|\(action)")
     }
+    for group in plan.groups {
+      digest.add("group \(group.consumer.name) \(group.producers.map(\.name))")
+    }
+    for (option, _) in reads { digest.add(option) }
+    for source in [job.scoreInputs.gradients, job.scoreInputs.activations].compactMap({ $0 }) {
+      for tensor in source.checkpoint.tensors {
+        digest.add("input \(tensor.name)|\(tensor.dtype)|\(tensor.shape)")
+      }
+    }
+    for shard in folder.checkpoint.shards { digest.add("shard \(shard.name) \(shard.file.fileSize)") }
+    return digest.hex
   }
 }

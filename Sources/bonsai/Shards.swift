@@ -34,6 +34,14 @@ struct PruneArguments: ParsableArguments {
       valueName: "DIR [options of bonsai prune]"))
   var arguments: [String] = []
 
+  /// `--help` among the passed-through arguments asks for the step's help, not for that of
+  /// `bonsai prune` (which the step's own parsing would otherwise give, as the root's).
+  func validate() throws {
+    if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "--help" || $0 == "-h" }) {
+      throw CleanExit.helpRequest()
+    }
+  }
+
   /// The options, parsed and checked as `bonsai prune` parses them.
   func parsed() throws -> Bonsai.Prune {
     try Bonsai.Prune.parse(arguments)

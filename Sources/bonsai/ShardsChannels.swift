@@ -36,9 +36,9 @@ extension Bonsai.Shards {
         } catch {
           throw CommandLineError.failure("\(run.command.input): \(error)")
         }
-        try JSONOutput.write(
+        try StepFile.write(
           ShardPart.GroupChannels(group: group, consumer: members.consumer.name, kept: kept),
-          to: output)
+          step: "channels", job: run.fingerprint, to: output)
       }
     }
   }

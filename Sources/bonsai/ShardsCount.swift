@@ -19,6 +19,12 @@ extension Bonsai.Shards {
     @Option(help: "Count the keys of this upper-16-bit bin by their lower 16 bits (the bin `cut` names).")
     var bin: UInt32?
 
+    func validate() throws {
+      if let bin, bin > 0xFFFF {
+        throw ValidationError("--bin \(bin): an upper-16-bit bin is at most 65535")
+      }
+    }
+
     @Option(name: .shortAndLong, help: "Where to write the counts (JSON).")
     var output: String
 
@@ -43,7 +49,7 @@ extension Bonsai.Shards {
             throw CommandLineError.failure("\(run.command.input): \(error)")
           }
         }
-        try JSONOutput.write(histogram, to: output)
+        try StepFile.write(histogram, step: "counts", job: run.fingerprint, to: output)
       }
     }
   }

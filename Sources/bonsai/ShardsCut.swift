@@ -39,40 +39,65 @@ extension Bonsai.Shards {
           writes: [("-o", output)])
         let ranked = run.job.ranking(run.plan)
         let names = ranked.map(\.info.name)
-        let coarse = try Self.merged(counts, highBin: nil)
+        let coarse = try Self.merged(counts, option: "--counts", run: run)
         if let missing = names.first(where: { !coarse.tensors.contains($0) }) {
           throw CommandLineError.failure("no counts for tensor \"\(missing)\": count every shard")
         }
-        let fine = refined.isEmpty ? nil : try Self.merged(refined, highBin: Self.highBin(of: refined[0]))
-        let step = run.job.pruner.splitRankingStep(
-          names: names, totalCount: ranked.reduce(0) { $0 + $1.info.elementCount },
-          coarse: coarse, fine: fine)
+        let fine = refined.isEmpty ? nil : try Self.merged(refined, option: "--refined", run: run)
+        let step: SplitRankingStep
+        do {
+          step = try run.job.pruner.splitRankingStep(
+            names: names, totalCount: ranked.reduce(0) { $0 + $1.info.elementCount },
+            coarse: coarse, fine: fine)
+        } catch {
+          throw CommandLineError.failure("the counts given do not fit this job: \(error)")
+        }
         let output: Output
         switch step {
         case .refine(let bin):
           output = Output(refine: bin, cut: nil)
         case .cut(let cut):
-          try JSONOutput.write(cut, to: self.output)
+          try StepFile.write(cut, step: "cut", job: run.fingerprint, to: self.output)
           output = Output(refine: nil, cut: self.output)
         }
         try JSONOutput.print(output)
       }
     }
 
-    /// The bin the counts at `path` count.
-    private static func highBin(of path: String) throws(CommandLineError) -> UInt32? {
-      try ShardedRun.read(KeyHistogram.self, from: path).highBin
+    /// The counts of `paths` (given with `option`) added up: each of this job, counting the
+    /// same bin as the first and tensors no other file counts; a file that does not fits is
+    /// named, with the file it clashes with.
+    private static func merged(_ paths: [String], option: String, run: ShardedRun)
+      throws(CommandLineError) -> KeyHistogram
+    {
+      var merged: KeyHistogram?
+      var counter = [String: String]()
+      for path in paths {
+        let counts = try StepFile<KeyHistogram>.read("counts", job: run.fingerprint, from: path)
+        var total = merged ?? KeyHistogram.empty(highBin: counts.highBin)
+        if let first = paths.first, counts.highBin != total.highBin {
+          throw .failure(
+            "\(path): counts \(Self.bin(counts.highBin)), but \(first) \(Self.bin(total.highBin)): "
+              + "give \(option) the counts of one round")
+        }
+        if let tensor = counts.tensors.sorted().first(where: { counter[$0] != nil }),
+          let other = counter[tensor]
+        {
+          throw .failure(
+            "\(path): counts tensor \"\(tensor)\", which \(other) counts too: give each shard's counts once")
+        }
+        guard total.merge(counts) else {
+          throw .failure("\(path): its counts and the others' together overflow")
+        }
+        for tensor in counts.tensors { counter[tensor] = path }
+        merged = total
+      }
+      return merged ?? KeyHistogram.empty(highBin: nil)
     }
 
-    /// The counts of `paths` added up; each must count bin `highBin` and other tensors.
-    private static func merged(_ paths: [String], highBin: UInt32?) throws(CommandLineError) -> KeyHistogram {
-      var merged = KeyHistogram.empty(highBin: highBin)
-      for path in paths {
-        guard merged.merge(try ShardedRun.read(KeyHistogram.self, from: path)) else {
-          throw .failure("\(path) counts another bin, or tensors counted already")
-        }
-      }
-      return merged
+    /// Which keys a histogram counts, for messages.
+    private static func bin(_ highBin: UInt32?) -> String {
+      highBin.map { "the keys of bin \($0)" } ?? "every key by its upper bits"
     }
   }
 }

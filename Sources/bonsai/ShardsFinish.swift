@@ -2,6 +2,7 @@
   import Glibc
 #endif
 import ArgumentParser
+import Foundation
 import ModelFolders
 import SafeTensors
 
@@ -39,7 +40,7 @@ extension Bonsai.Shards {
         FolderPruning.removeLeftovers(of: pruning.output)
         var written = [(shard: String, file: SafeTensorsFile)]()
         for shard in run.folder.checkpoint.shards {
-          written.append((shard.name, try CheckpointFile.open("\(from)/\(shard.name)")))
+          written.append((shard.name, try Self.prunedShard("\(from)/\(shard.name)", of: run)))
         }
         let tensors = written.flatMap(\.file.tensors)
         let inputs = run.folder.checkpoint.tensors
@@ -86,7 +87,37 @@ extension Bonsai.Shards {
           Terminal.standardError.writeLine(
             "bonsai: warning: cannot remove \(from)/\(shard) (now in \(pruning.output)): \(String(cString: strerror(errno)))")
         }
+        for (shard, _) in written { _ = unlink(PrunedShardRecord.path(of: "\(from)/\(shard)")) }
       }
+    }
+
+    /// The shard at `path`, opened once checked to be what `bonsai shards prune` wrote for
+    /// this job: a file of FROM itself (a link would put another file into OUTDIR), whose
+    /// record is of this job and still describes it.
+    private static func prunedShard(_ path: String, of run: ShardedRun) throws(CommandLineError)
+      -> SafeTensorsFile
+    {
+      var status = stat()
+      if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw .usage(
+          "--from: \(path) is not a regular file (a link?): finish moves the files prune wrote, "
+            + "nothing else")
+      }
+      let file = try CheckpointFile.open(path)
+      let recordPath = PrunedShardRecord.path(of: path)
+      let name = String(path.split(separator: "/").last ?? "")
+      guard FileManager.default.fileExists(atPath: recordPath) else {
+        throw .failure(
+          "\(path): no record \(recordPath), so not written by bonsai shards prune (or its run "
+            + "was stopped): prune it again")
+      }
+      let record = try StepFile<PrunedShardRecord>.read("shard", job: run.fingerprint, from: recordPath)
+      guard record == PrunedShardRecord(shard: name, file: file) else {
+        throw .failure(
+          "\(path): not the shard bonsai shards prune wrote (its record \(recordPath) describes "
+            + "another file): prune it again")
+      }
+      return file
     }
   }
 }

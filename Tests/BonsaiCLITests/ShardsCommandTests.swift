@@ -132,7 +132,7 @@ struct ShardsCommandTests {
       try bonsai(["shards", "prune", "--shard", shard, "--into", from] + arguments)
     }
     let pruned = try files(from)
-    #expect(pruned.count == 2)
+    #expect(pruned.count == 4)  // each shard and its record
     let result = try BonsaiProcess.run(["shards", "finish", "--from", from] + arguments)
     #expect(result.status == 1 && result.standardError.contains("cannot link \(from)/"), "\(result.standardError)")
     #expect(try files(from) == pruned)

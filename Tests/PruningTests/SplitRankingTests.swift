@@ -48,7 +48,7 @@ import TestSupport
       #expect(merged)
     }
     let total = Self.counts.reduce(0, +)
-    var step = pruner.splitRankingStep(names: names, totalCount: total, coarse: coarse, fine: nil)
+    var step = try pruner.splitRankingStep(names: names, totalCount: total, coarse: coarse, fine: nil)
     if case .refine(let bin) = step {
       var fine = KeyHistogram.empty(highBin: bin)
       for members in Self.groups {
@@ -56,7 +56,7 @@ import TestSupport
         let merged = fine.merge(counts)
         #expect(merged)
       }
-      step = pruner.splitRankingStep(names: names, totalCount: total, coarse: coarse, fine: fine)
+      step = try pruner.splitRankingStep(names: names, totalCount: total, coarse: coarse, fine: fine)
     }
     guard case .cut(let split) = step else {
       Issue.record("no cut after refining")

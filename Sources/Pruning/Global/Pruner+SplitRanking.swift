@@ -19,6 +19,46 @@ public struct SplitCut: Codable, Sendable, Equatable {
   public let prunedCount: Int
   /// How many weights the ranked tensors hold in all.
   public let totalCount: Int
+
+  /// A cut of the given numbers.
+  init(threshold: UInt32, tieQuotas: [String: Int], prunedCount: Int, totalCount: Int) {
+    self.threshold = threshold
+    self.tieQuotas = tieQuotas
+    self.prunedCount = prunedCount
+    self.totalCount = totalCount
+  }
+
+  private enum CodingKeys: String, CodingKey {
+    case threshold, tieQuotas, prunedCount, totalCount
+  }
+
+  /// Decodes a cut and checks it as `Pruner.splitRankingStep` makes one: counts with
+  /// 0 ≤ `prunedCount` ≤ `totalCount`, and positive tie quotas adding up to at most
+  /// `prunedCount`.
+  ///
+  /// - Throws: `DecodingError.dataCorrupted` naming the field and what is wrong.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let corrupt = { (key: CodingKeys, problem: String) in
+      DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: problem)
+    }
+    threshold = try container.decode(UInt32.self, forKey: .threshold)
+    tieQuotas = try container.decode([String: Int].self, forKey: .tieQuotas)
+    prunedCount = try container.decode(Int.self, forKey: .prunedCount)
+    totalCount = try container.decode(Int.self, forKey: .totalCount)
+    guard totalCount >= 0 else { throw corrupt(.totalCount, "\(totalCount) is negative") }
+    guard (0 ... totalCount).contains(prunedCount) else {
+      throw corrupt(.prunedCount, "\(prunedCount) is not between 0 and totalCount \(totalCount)")
+    }
+    var ties = 0
+    for (name, quota) in tieQuotas.sorted(by: { $0.key < $1.key }) {
+      guard quota > 0, quota <= prunedCount - ties else {
+        throw corrupt(
+          .tieQuotas, "tensor \"\(name)\": quota \(quota) is not positive, or the quotas exceed prunedCount")
+      }
+      ties += quota
+    }
+  }
 }
 
 /// What a split global ranking needs next, given the counts so far.
@@ -39,7 +79,9 @@ extension Pruner {
   ///     the sizes of the tensors ranked before it).
   ///   - highBin: nil to count every key by its upper 16 bits (and check that every weight
   ///     is finite); else the bin whose keys are counted by their lower 16 bits.
-  /// - Throws: `PruningError` for an empty tensor, unfit score input or non-finite weights.
+  /// - Throws: `PruningError` for an empty tensor, unfit score input, non-finite weights,
+  ///   `firstUnits` not one non-negative place per tensor, two tensors of one name, or a
+  ///   `highBin` above 65535.
   /// - Complexity: O(total) time, one pass (two when the metric hides non-finite weights);
   ///   memory O(bins used).
   public func keyHistogram(
@@ -48,7 +90,10 @@ extension Pruner {
     guard config.scope == .global else {
       throw .scopeMismatch(scope: config.scope.rawValue, call: "a global ranking")
     }
-    precondition(firstUnits.count == tensors.count, "one first unit per tensor")
+    if let highBin, highBin > 0xFFFF {
+      throw .invalidSplitRanking("bin \(highBin) is not an upper-16-bit bin (at most 65535)")
+    }
+    try checkPlaces(tensors, firstUnits: firstUnits)
     try checkRanked(tensors)
     let zerosFirst = config.iterative != nil
     let keys = rankingKeys(tensors, firstUnits: firstUnits, zerosFirst: zerosFirst)
@@ -64,9 +109,24 @@ extension Pruner {
   /// The next step of a split global ranking over tensors named `names` (in ranking order)
   /// holding `totalCount` weights, given the merged upper-bit counts of all of them and, once
   /// asked for, the merged lower-bit counts inside the bin named by `.refine`.
+  ///
+  /// - Throws: `PruningError.invalidSplitRanking` when the counts are not of exactly the
+  ///   tensors `names` (each once), `coarse` does not count `totalCount` keys by their upper
+  ///   bits, or `fine` counts another number of keys than `coarse` has in its bin.
   public func splitRankingStep(
     names: [String], totalCount: Int, coarse: KeyHistogram, fine: KeyHistogram?
-  ) -> SplitRankingStep {
+  ) throws(PruningError) -> SplitRankingStep {
+    guard Set(names).count == names.count else {
+      throw .invalidSplitRanking("a tensor name appears twice in the ranking")
+    }
+    guard coarse.highBin == nil, coarse.tensors == Set(names) else {
+      throw .invalidSplitRanking(
+        "the upper-bit counts must count every ranked tensor and no other, by upper bits")
+    }
+    guard coarse.keyCount == totalCount else {
+      throw .invalidSplitRanking(
+        "the counts hold \(coarse.keyCount) keys, the ranked tensors \(totalCount) weights")
+    }
     let alreadyPruned = config.iterative != nil ? coarse.zeroKeys : 0
     let k = config.prunedUnitCount(units: totalCount, unitSize: 1, alreadyPruned: alreadyPruned)
     let cut = { (threshold: UInt32, ties: [String: Int]) in
@@ -77,6 +137,12 @@ extension Pruner {
     if k == totalCount { return cut(ScoreKey.aboveAll, [:]) }
     let (high, belowHigh) = LowestKSelection.bin(containing: k - 1, in: coarse.totals)
     guard let fine, fine.highBin == high else { return .refine(highBin: high) }
+    guard fine.tensors == coarse.tensors, fine.keyCount == coarse.totals[Int(high)] else {
+      throw .invalidSplitRanking(
+        "the lower-bit counts of bin \(high) hold \(fine.keyCount) keys of "
+          + "\(fine.tensors.count) tensors; the upper-bit counts, \(coarse.totals[Int(high)]) of "
+          + "\(coarse.tensors.count)")
+    }
     let (low, belowLow) = LowestKSelection.bin(containing: k - 1 - belowHigh, in: fine.totals)
     var remaining = k - belowHigh - belowLow
     var quotas = [String: Int]()
@@ -95,7 +161,9 @@ extension Pruner {
   ///   - tensors: the tensors, with the weights and score input they were counted with.
   ///   - firstUnits: each one's first element's place in the whole ranking.
   ///   - split: the cut the counts of every tensor gave.
-  /// - Throws: `PruningError` for an empty tensor or unfit score input.
+  /// - Throws: `PruningError` for an empty tensor, unfit score input, `firstUnits` not one
+  ///   non-negative place per tensor, two tensors of one name, or a tie quota above the
+  ///   number of the tensor's keys equal to the threshold.
   /// - Complexity: one pass over each tensor with a tie quota, none over the others.
   public func globalCut(
     _ tensors: [RankedTensor], firstUnits: [Int], following split: SplitCut
@@ -103,10 +171,11 @@ extension Pruner {
     guard config.scope == .global else {
       throw .scopeMismatch(scope: config.scope.rawValue, call: "a global ranking")
     }
-    precondition(firstUnits.count == tensors.count, "one first unit per tensor")
+    try checkPlaces(tensors, firstUnits: firstUnits)
     try checkRanked(tensors)
     let keys = rankingKeys(tensors, firstUnits: firstUnits, zerosFirst: config.iterative != nil)
-    let members = tensors.indices.map { index in
+    var members = [GlobalCut.Member]()
+    for index in tensors.indices {
       let tensor = tensors[index]
       let layout = ChunkLayout(count: tensor.count)
       let ties = split.tieQuotas[tensor.name] ?? 0
@@ -116,16 +185,37 @@ extension Pruner {
         : LowestKSelection.countEqual(
           keys.segments[index], to: split.threshold, layout: layout, threads: threadCount)
       keys.finished(segment: index)
-      return GlobalCut.Member(
+      guard ties <= equal.reduce(0, +) else {
+        throw .invalidSplitRanking(
+          "tensor \"\(tensor.name)\": a tie quota of \(ties), but \(equal.reduce(0, +)) of its "
+            + "keys equal the threshold")
+      }
+      members.append(GlobalCut.Member(
         name: tensor.name, shape: tensor.shape, scalar: tensor.scalar,
         firstUnit: firstUnits[index],
         cut: SelectionCut(
-          threshold: split.threshold, ties: ties, equalCounts: equal, nonFiniteKeys: nil))
+          threshold: split.threshold, ties: ties, equalCounts: equal, nonFiniteKeys: nil)))
     }
     return GlobalCut(
       config: config, prunedCount: split.prunedCount, totalCount: split.totalCount,
       members: members,
       indexByName: Dictionary(uniqueKeysWithValues: members.indices.map { (members[$0].name, $0) }))
+  }
+
+  /// Checks that `firstUnits` gives each of `tensors` (of distinct names) a place in the
+  /// ranking, from 0, with room for its weights.
+  private func checkPlaces(_ tensors: [RankedTensor], firstUnits: [Int]) throws(PruningError) {
+    guard firstUnits.count == tensors.count else {
+      throw .invalidSplitRanking(
+        "\(firstUnits.count) first places given for \(tensors.count) tensors: one per tensor")
+    }
+    var names = Set<String>()
+    for (tensor, first) in zip(tensors, firstUnits) {
+      guard names.insert(tensor.name).inserted else { throw .duplicateTensor(name: tensor.name) }
+      guard first >= 0, !first.addingReportingOverflow(tensor.count).overflow else {
+        throw .invalidSplitRanking("tensor \"\(tensor.name)\": first place \(first) is out of range")
+      }
+    }
   }
 
   /// One pass over the keys, tensor by tensor, counting bins: over all of them, and with
