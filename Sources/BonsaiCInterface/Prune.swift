@@ -38,8 +38,13 @@ public func bonsaiPrune(
       let bytes = UnsafeMutableRawBufferPointer(
         start: values, count: count * MemoryLayout<Scalar>.stride)
       let outcome = withAlignedMutableElements(bytes, as: Scalar.self) { span in
-        Result { () throws(PruningError) in
-          try pruner.prune(
+        Result { () throws(PruningError) -> PruningMask? in
+          // Without callbacks nothing can stop the call: the mask is decided and applied in
+          // one pass, not a dry run and a second pass.
+          guard callbacks != nil else {
+            return try pruner.prune(&span, shape: dimensions, name: tensor, input: input)
+          }
+          return try pruner.prune(
             &span, shape: dimensions, name: tensor, input: input, checkpoint: checkpoint)
         }
       }
