@@ -40,8 +40,11 @@ public func bonsaiSparseGPT(
         BONSAI_ERROR_BUFFER_TOO_SMALL,
         "mask of \(maskBytes) bytes cannot hold the \(count) bits of shape \(shape)")
     }
+    let tensor = name.map { String(cString: $0) } ?? "tensor"
+    // Said before the Hessian is read: an empty weight has no Hessian to check against.
+    guard count > 0 else { throw ErrorReport(PruningError.emptyTensor(name: tensor)) }
     let call = Call(
-      sparseGPT: sparseGPT, shape: shape, name: name.map { String(cString: $0) } ?? "tensor",
+      sparseGPT: sparseGPT, shape: shape, name: tensor,
       measuring: options.measure_output_error != 0, checkpoint: checkpoint(callbacks))
     let outcome: (mask: PruningMask, outputError: Double)?
     switch dtype {

@@ -179,6 +179,9 @@ class Behaviour(unittest.TestCase):
                 with self.assertRaises(kind) as caught:
                     bonsai.sparsegpt(weights, name="fc", **keywords)
                 self.assertIn(words, str(caught.exception))
+        with self.assertRaisesRegex(bonsai.InvalidShapeError, 'tensor "fc" is empty'):
+            bonsai.sparsegpt(np.zeros((4, 0), dtype=np.float32), hessian=np.zeros((0, 0)),
+                             name="fc")
         for keywords, words in [({"name": 5}, "name must be a str"),
                                 ({"block_size": 1.5}, "block size must be an integer"),
                                 ({"dampening": "0.1"}, "dampening must be a number"),
