@@ -38,10 +38,35 @@ struct ErrorReport: Error {
     ErrorReport(BONSAI_ERROR_NULL_POINTER, "\(argument) is NULL")
   }
 
-  /// A report for a dtype outside bonsai.h's.
-  static func unknownDType(_ dtype: bonsai_dtype) -> ErrorReport {
-    ErrorReport(
-      BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
+  /// The report of a SparseGPT error: a shared pruning error's status, or its own.
+  init(_ error: SparseGPTError) {
+    switch error {
+    case .pruning(let error):
+      self.init(error)
+    case .invalidBlockSize, .blockSizeNotMultipleOfGroup, .invalidDampening, .unsupported:
+      self.init(BONSAI_ERROR_INVALID_OPTION, error.description)
+    case .hessianShape, .nonFiniteHessian, .hessianNotPositiveSemidefinite:
+      self.init(BONSAI_ERROR_INVALID_HESSIAN, error.description)
+    }
+  }
+
+  /// A report for a dtype `argument` (weights, samples, a Hessian) cannot have: it takes
+  /// `allowed`.
+  static func unknownDType(
+    _ dtype: bonsai_dtype, of argument: String, takes allowed: String = "F32, F16 or BF16"
+  ) -> ErrorReport {
+    let name: String
+    switch dtype {
+    case BONSAI_DTYPE_F32: name = "F32"
+    case BONSAI_DTYPE_F16: name = "F16"
+    case BONSAI_DTYPE_BF16: name = "BF16"
+    case BONSAI_DTYPE_F64: name = "F64"
+    default:
+      return ErrorReport(
+        BONSAI_ERROR_INVALID_OPTION, "dtype \(dtype.rawValue) is not one of bonsai.h's values")
+    }
+    return ErrorReport(
+      BONSAI_ERROR_INVALID_OPTION, "\(argument) of dtype \(name): it takes \(allowed)")
   }
 
   /// Writes the status and the message, cut at a character boundary to fit with its NUL,

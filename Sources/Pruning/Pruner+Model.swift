@@ -23,57 +23,47 @@ extension Pruner {
 
   /// Prunes every tensor of a model like `prune(_:inputs:)`, asking `checkpoint` whether to
   /// go on — with the fraction of the work done, by weights — before each tensor's mask is
-  /// decided (tensor scope), before and after a global ranking, and with 1 at the end.
+  /// decided (tensor scope), before and after a global ranking, and with 1 once every mask
+  /// is decided, just before the first weight changes.
   ///
-  /// Every decision is made before the first weight is changed, and once the masks are
-  /// applied the call completes: a call that `checkpoint` stops, or that throws, leaves
-  /// `model` untouched, and no call leaves it half pruned. The weights are never copied.
+  /// Its answer is always honoured and it is never asked once the weights start changing:
+  /// a call that `checkpoint` stops, or that throws, leaves `model` untouched, and no call
+  /// leaves it half pruned. The weights are never copied.
   ///
   /// - Parameter checkpoint: returns false to stop the call.
   /// - Returns: the masks, or nil when `checkpoint` stopped the call.
-  /// - Complexity: as `prune(_:inputs:)`; under tensor scope the masks are decided in one
-  ///   pass and applied in another.
+  /// - Complexity: as `prune(_:inputs:)`; the masks are decided in one pass (dry runs) and
+  ///   applied in another.
   public func prune(
     _ model: inout [WeightTensor], inputs: [String: ScoreInput] = [:],
     checkpoint: (_ fractionDone: Double) -> Bool
   ) throws(PruningError) -> [PruningMask]? {
+    var masks = [PruningMask]()
+    masks.reserveCapacity(model.count)
     if config.scope == .global {
       guard checkpoint(0) else { return nil }
       let cut = try globalCut(model.map { RankedTensor($0, input: inputs[$0.name]) })
       guard checkpoint(0.5) else { return nil }
-      let masks = try prune(&model, inputs: inputs, following: cut)
-      _ = checkpoint(1)
-      return masks
+      for tensor in model {
+        masks.append(
+          try mask(
+            of: tensor.values.span, shape: tensor.shape, name: tensor.name,
+            input: inputs[tensor.name], following: cut))
+      }
+    } else {
+      let total = Double(max(1, model.reduce(0) { $0 + $1.count }))
+      var done = 0
+      for tensor in model {
+        guard checkpoint(Double(done) / total) else { return nil }
+        masks.append(try mask(of: tensor, input: inputs[tensor.name]))
+        done += tensor.count
+      }
     }
-    let total = Double(max(1, model.reduce(0) { $0 + $1.count }))
-    var done = 0
-    var masks = [PruningMask]()
-    masks.reserveCapacity(model.count)
-    for tensor in model {
-      guard checkpoint(Double(done) / total) else { return nil }
-      masks.append(try mask(of: tensor, input: inputs[tensor.name]))
-      done += tensor.count
-    }
+    guard checkpoint(1) else { return nil }
     for index in model.indices {
       model[index].values.withUnsafeMutableBufferPointer {
         masks[index].apply(to: $0, threads: threadCount)
       }
-    }
-    _ = checkpoint(1)
-    return masks
-  }
-
-  /// Prunes every tensor of `model` in place with its share of a global `cut`.
-  private func prune(
-    _ model: inout [WeightTensor], inputs: [String: ScoreInput], following cut: GlobalCut
-  ) throws(PruningError) -> [PruningMask] {
-    var masks = [PruningMask]()
-    masks.reserveCapacity(model.count)
-    for index in model.indices {
-      let (name, shape) = (model[index].name, model[index].shape)
-      var values = model[index].values.mutableSpan
-      masks.append(
-        try prune(&values, shape: shape, name: name, input: inputs[name], following: cut))
     }
     return masks
   }

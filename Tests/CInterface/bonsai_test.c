@@ -1,7 +1,9 @@
 // The C interface's test, built with `cc` against the installed library and run by
 // scripts/test: every error code path (NULL pointers, bad shapes, bad options, bad score
-// input, non-finite weights, a short mask, cancellation), progress, input norms from
-// calibration inputs, and, for every case
+// input, non-finite weights, a short mask, size_t values no buffer has, cancellation at
+// every checkpoint), progress, unaligned buffers, input norms from calibration inputs,
+// SparseGPT (counts, errors, cancellation, 16-bit weights, Hessians from inputs), and, for
+// every case
 // that Tests/CInterface/cli_cases.py wrote from the `bonsai` command line's output on the
 // same tensors, the pruned bytes and mask of each dtype compared with the command line's.
 //
@@ -112,6 +114,18 @@ static void count_progress(double fraction, void *context) {
 
 static int always_cancel(void *context) { return *(int *)context; }
 
+// Counts down the int at `context`: cancels on the call that brings it to 0.
+static int cancel_at_call(void *context) { return --*(int *)context == 0; }
+
+// Progress that must never go back: the int at `context` counts the times it did.
+static double previous_fraction = 0;
+static void monotone_progress(double fraction, void *context) {
+  if (fraction < previous_fraction || fraction > 1) ++*(int *)context;
+  previous_fraction = fraction;
+  last_fraction = fraction;
+  progress_calls++;
+}
+
 static void pruning_errors(void) {
   bonsai_options options;
   bonsai_options_init(&options);
@@ -155,9 +169,24 @@ static void pruning_errors(void) {
   expect_error(bonsai_prune(config, (bonsai_dtype)5, weights, shape, 2, NULL, NULL, NULL, NULL, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_INVALID_OPTION, "dtype 5");
-  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, (char *)weights + 1, shape, 2, NULL, NULL,
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, (size_t)-1, NULL, NULL,
                             NULL, NULL, 0, NULL, &error),
-               &error, BONSAI_ERROR_INVALID_SHAPE, "not aligned");
+               &error, BONSAI_ERROR_INVALID_SHAPE, "rank 18446744073709551615 is above 64");
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 65, NULL, NULL, NULL, NULL,
+                            0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_SHAPE, "rank 65 is above 64");
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, mask,
+                            SIZE_MAX, NULL, &error),
+               &error, BONSAI_ERROR_BUFFER_TOO_SMALL, "mask_bytes 18446744073709551615 is above");
+  bonsai_scores endless = {BONSAI_SCORES_GRADIENTS, original, SIZE_MAX};
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &endless, NULL,
+                            NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_SCORES, "scores.count 18446744073709551615 is above 6");
+  bonsai_scores too_many = {BONSAI_SCORES_GRADIENTS, original, 7};
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, &too_many, NULL,
+                            NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_SCORES, "scores.count 7 is above 6");
+  CHECK(memcmp(weights, original, sizeof weights) == 0, "a failing call changed weights");
   expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, NULL, mask, 0,
                             NULL, &error),
                &error, BONSAI_ERROR_BUFFER_TOO_SMALL, "mask of 0 bytes");
@@ -220,6 +249,17 @@ static void pruning_errors(void) {
   CHECK(progress_calls == 1 && last_fraction == 0, "progress %d calls, last %g", progress_calls,
         last_fraction);
 
+  // Told to stop at its second (last) checkpoint, once the mask is decided: still honoured.
+  int second = 2;
+  bonsai_callbacks late = {count_progress, cancel_at_call, &second};
+  progress_calls = 0;
+  expect_error(bonsai_prune(config, BONSAI_DTYPE_F32, weights, shape, 2, NULL, NULL, &late, mask,
+                            1, &result, &error),
+               &error, BONSAI_ERROR_CANCELLED, "cancelled");
+  CHECK(memcmp(weights, original, sizeof weights) == 0, "a late cancel changed weights");
+  CHECK(progress_calls == 2 && last_fraction == 1, "progress %d calls, last %g", progress_calls,
+        last_fraction);
+
   // The example of README.md and docs/library.md, with progress and a callback that lets it run.
   stop = 0;
   progress_calls = 0;
@@ -258,6 +298,14 @@ static void input_norms(void) {
                BONSAI_ERROR_NULL_POINTER, "norms is NULL");
   expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, 2, 2, norms, 1, &error), &error,
                BONSAI_ERROR_BUFFER_TOO_SMALL, "norms of 1 floats");
+  expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, 2, 2, norms, SIZE_MAX, &error),
+               &error, BONSAI_ERROR_BUFFER_TOO_SMALL, "norms_count 18446744073709551615 is above");
+  unsigned char shifted[1 + sizeof samples];
+  memcpy(shifted + 1, samples, sizeof samples);
+  norms[0] = norms[1] = 0;
+  CHECK(bonsai_input_norms(BONSAI_DTYPE_F32, shifted + 1, 2, 2, norms, 2, &error) == BONSAI_OK &&
+            norms[0] == 5 && norms[1] == 5,
+        "unaligned norms %g %g", norms[0], norms[1]);
   expect_error(bonsai_input_norms(BONSAI_DTYPE_F32, samples, -2, 2, norms, 2, &error), &error,
                BONSAI_ERROR_INVALID_SHAPE, "shape [-2, 2]");
   expect_error(bonsai_input_norms((bonsai_dtype)7, samples, 2, 2, norms, 2, &error), &error,
@@ -354,12 +402,219 @@ static int compare_cases(const char *folder) {
   return compared;
 }
 
+// A deterministic pseudo-random float in [-1, 1).
+static float next_float(uint64_t *state) {
+  *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (float)((*state >> 40) & 0xFFFFFF) / 8388608.0f - 1.0f;
+}
+
+// The same weights at byte offsets 1, 2, 3 (float32) and 1 (float16, bfloat16) prune to the
+// bytes and mask of an aligned buffer.
+static void unaligned_buffers(void) {
+  enum { ROWS = 16, COLUMNS = 24, COUNT = ROWS * COLUMNS };
+  bonsai_options options;
+  bonsai_options_init(&options);
+  options.granularity = BONSAI_GRANULARITY_N_OF_M;
+  bonsai_config *config = make_config(&options);
+  int64_t shape[2] = {ROWS, COLUMNS};
+  uint64_t state = 7;
+  float floats[COUNT];
+  uint16_t halves[COUNT];
+  for (int i = 0; i < COUNT; i++) {
+    floats[i] = next_float(&state);
+    halves[i] = (uint16_t)(0x3000 + (state >> 50));  // finite float16 and bfloat16 bits
+  }
+  struct { bonsai_dtype dtype; const void *values; size_t size; int offsets[3]; } cases[3] = {
+      {BONSAI_DTYPE_F32, floats, sizeof floats, {1, 2, 3}},
+      {BONSAI_DTYPE_F16, halves, sizeof halves, {1, 0, 0}},
+      {BONSAI_DTYPE_BF16, halves, sizeof halves, {1, 0, 0}}};
+  for (int c = 0; c < 3; c++) {
+    _Alignas(16) unsigned char aligned[sizeof floats];
+    unsigned char shifted[sizeof floats + 16];
+    uint8_t mask[COUNT / 8], expected_mask[COUNT / 8];
+    bonsai_error error;
+    memcpy(aligned, cases[c].values, cases[c].size);
+    CHECK(bonsai_prune(config, cases[c].dtype, aligned, shape, 2, NULL, NULL, NULL, expected_mask,
+                       sizeof mask, NULL, &error) == BONSAI_OK,
+          "aligned: %s", error.message);
+    for (int o = 0; o < 3 && cases[c].offsets[o]; o++) {
+      // shifted is 16-aligned or not; an offset from a 16-aligned base is what is tested.
+      unsigned char *base = shifted + (16 - (uintptr_t)shifted % 16) % 16;
+      unsigned char *values = base + cases[c].offsets[o];
+      memcpy(values, cases[c].values, cases[c].size);
+      bonsai_status status = bonsai_prune(config, cases[c].dtype, values, shape, 2, NULL, NULL,
+                                          NULL, mask, sizeof mask, NULL, &error);
+      CHECK(status == BONSAI_OK, "dtype %d offset %d: %s", cases[c].dtype, cases[c].offsets[o],
+            error.message);
+      CHECK(memcmp(values, aligned, cases[c].size) == 0 &&
+                memcmp(mask, expected_mask, sizeof mask) == 0,
+            "dtype %d offset %d: not the aligned call's result", cases[c].dtype,
+            cases[c].offsets[o]);
+    }
+  }
+  bonsai_config_destroy(config);
+}
+
+// SparseGPT on a small layer with a Hessian formed from inputs: exact counts, kept weights
+// updated, the same result from H given as F64, at an odd address and through F16 weights,
+// every error, and cancellation at each checkpoint with the weights untouched.
+static void sparsegpt(void) {
+  enum { ROWS = 300, N = 64, TOKENS = 128, COUNT = ROWS * N };
+  static float weights[COUNT], original[COUNT], inputs[TOKENS * N];
+  static double hessian[N * N];
+  uint64_t state = 11;
+  for (int i = 0; i < COUNT; i++) original[i] = next_float(&state);
+  for (int i = 0; i < TOKENS * N; i++) inputs[i] = next_float(&state);
+  bonsai_sparsegpt_options options;
+  bonsai_sparsegpt_options_init(&options);
+  options.block_size = 16;
+  bonsai_hessian from_inputs = {BONSAI_HESSIAN_INPUTS, BONSAI_DTYPE_F32, inputs, TOKENS};
+  bonsai_sparsegpt_result result;
+  bonsai_error error;
+  uint8_t mask[COUNT / 8];
+  memcpy(weights, original, sizeof weights);
+  bonsai_status status = bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, weights, ROWS, N, "fc",
+                                          &from_inputs, NULL, mask, sizeof mask, &result, &error);
+  CHECK(status == BONSAI_OK, "sparsegpt: %s", error.message);
+  int zeros = 0, changed = 0, unmasked = 0;
+  for (int i = 0; i < COUNT; i++) {
+    zeros += weights[i] == 0;
+    changed += weights[i] != 0 && weights[i] != original[i];
+    unmasked += ((mask[i / 8] >> (i % 8)) & 1) != (weights[i] != 0);
+  }
+  CHECK(zeros == COUNT / 2 && result.kept_count == COUNT / 2 && result.element_count == COUNT,
+        "%d zeros, %llu kept", zeros, (unsigned long long)result.kept_count);
+  CHECK(changed > COUNT / 4, "only %d kept weights updated", changed);
+  CHECK(unmasked == 0, "%d mask bits disagree with the weights", unmasked);
+  CHECK(result.relative_output_error > 0 && result.relative_output_error < 1, "error %g",
+        result.relative_output_error);
+
+  // The same H computed here in double precision, and given as F64: the same weights up to
+  // the summation order of H (within float rounding of the updates), the same count.
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) {
+      double sum = 0;
+      for (int t = 0; t < TOKENS; t++) sum += (double)inputs[t * N + i] * inputs[t * N + j];
+      hessian[i * N + j] = sum;
+    }
+  static float again[COUNT];
+  memcpy(again, original, sizeof again);
+  bonsai_hessian matrix = {BONSAI_HESSIAN_MATRIX, BONSAI_DTYPE_F64, hessian, N};
+  bonsai_sparsegpt_result matrix_result;
+  CHECK(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &matrix, NULL, NULL, 0,
+                         &matrix_result, &error) == BONSAI_OK,
+        "sparsegpt with H: %s", error.message);
+  double largest = 0;
+  for (int i = 0; i < COUNT; i++) {
+    double difference = again[i] > weights[i] ? again[i] - weights[i] : weights[i] - again[i];
+    if (difference > largest) largest = difference;
+  }
+  CHECK(matrix_result.kept_count == COUNT / 2 && largest < 1e-3, "H given: %g apart", largest);
+
+  // At an odd address: the aligned call's bytes.
+  static unsigned char shifted[sizeof weights + 1];
+  memcpy(shifted + 1, original, sizeof original);
+  CHECK(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, shifted + 1, ROWS, N, "fc", &from_inputs,
+                         NULL, NULL, 0, NULL, &error) == BONSAI_OK &&
+            memcmp(shifted + 1, weights, sizeof weights) == 0,
+        "unaligned sparsegpt differs: %s", error.message);
+
+  // Cancelled at each of its checkpoints in turn (two before the sweep, then one per round
+  // of row bands of each block), the last included: never asked again, the weights
+  // untouched. Then progress, watched: it never goes back and ends at 1.
+  for (int at = 1;; at++) {
+    int countdown = at;
+    progress_calls = 0;
+    bonsai_callbacks callbacks = {count_progress, cancel_at_call, &countdown};
+    memcpy(again, original, sizeof again);
+    status = bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &from_inputs,
+                              &callbacks, NULL, 0, NULL, &error);
+    if (status == BONSAI_OK) {
+      CHECK(at > 3 && last_fraction == 1 && memcmp(again, weights, sizeof again) == 0,
+            "uncancelled after %d checkpoints, last %g", at - 1, last_fraction);
+      break;
+    }
+    CHECK(status == BONSAI_ERROR_CANCELLED && progress_calls == at &&
+              memcmp(again, original, sizeof again) == 0,
+          "cancel at checkpoint %d: status %d, %d calls, weights %s", at, status, progress_calls,
+          memcmp(again, original, sizeof again) ? "changed" : "kept");
+    if (at > 100) break;
+  }
+  int backwards = 0;
+  progress_calls = 0;
+  previous_fraction = 0;
+  bonsai_callbacks watching = {monotone_progress, NULL, &backwards};
+  memcpy(again, original, sizeof again);
+  CHECK(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &from_inputs,
+                         &watching, NULL, 0, NULL, &error) == BONSAI_OK &&
+            backwards == 0 && last_fraction == 1 && progress_calls > 3,
+        "progress: %d calls, %d backwards, last %g", progress_calls, backwards, last_fraction);
+
+  // Float16 weights (the float weights rounded): pruned in float, rounded once.
+  static uint16_t halves[COUNT];
+  for (int i = 0; i < COUNT; i++) halves[i] = (uint16_t)(0x3000 + (i * 37 % 0x0800));
+  CHECK(bonsai_sparsegpt(&options, BONSAI_DTYPE_F16, halves, ROWS, N, "fc", &from_inputs, NULL,
+                         NULL, 0, &result, &error) == BONSAI_OK &&
+            result.kept_count == COUNT / 2,
+        "float16 sparsegpt: %s", error.message);
+  int half_zeros = 0;
+  for (int i = 0; i < COUNT; i++) half_zeros += halves[i] == 0;
+  CHECK(half_zeros == COUNT / 2, "float16: %d zeros", half_zeros);
+
+  // Errors: each leaves the weights as they were.
+  memcpy(again, original, sizeof again);
+  expect_error(bonsai_sparsegpt(NULL, BONSAI_DTYPE_F32, again, ROWS, N, NULL, &from_inputs, NULL,
+                                NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_NULL_POINTER, "options is NULL");
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, NULL, NULL, NULL,
+                                NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_NULL_POINTER, "hessian is NULL");
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F64, again, ROWS, N, NULL, &from_inputs,
+                                NULL, NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_OPTION, "weights of dtype F64");
+  bonsai_hessian wrong_size = {BONSAI_HESSIAN_MATRIX, BONSAI_DTYPE_F64, hessian, N - 1};
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &wrong_size,
+                                NULL, NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_HESSIAN, "Hessian of shape [63, 63], expected [64, 64]");
+  bonsai_hessian half_hessian = {BONSAI_HESSIAN_MATRIX, BONSAI_DTYPE_F16, hessian, N};
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &half_hessian,
+                                NULL, NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_OPTION, "a Hessian of dtype F16: it takes F32 or F64");
+  hessian[5] = 0.0 / 0.0;
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &matrix, NULL,
+                                NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_HESSIAN, "non-finite Hessian");
+  bonsai_sparsegpt_options bad = options;
+  bad.block_size = 0;
+  expect_error(bonsai_sparsegpt(&bad, BONSAI_DTYPE_F32, again, ROWS, N, NULL, &from_inputs, NULL,
+                                NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_OPTION, "block size 0");
+  bad = options;
+  bad.keep = 2;
+  bad.group = 4;
+  bad.block_size = 6;
+  expect_error(bonsai_sparsegpt(&bad, BONSAI_DTYPE_F32, again, ROWS, N, NULL, &from_inputs, NULL,
+                                NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_INVALID_OPTION, "not a multiple of the N:M group 4");
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, NULL, &from_inputs,
+                                NULL, mask, SIZE_MAX, NULL, &error),
+               &error, BONSAI_ERROR_BUFFER_TOO_SMALL, "mask_bytes 18446744073709551615");
+  again[7] = 1.0f / 0.0f;
+  expect_error(bonsai_sparsegpt(&options, BONSAI_DTYPE_F32, again, ROWS, N, "fc", &from_inputs,
+                                NULL, NULL, 0, NULL, &error),
+               &error, BONSAI_ERROR_NON_FINITE_WEIGHTS, "tensor \"fc\": 1 non-finite");
+  again[7] = original[7];
+  CHECK(memcmp(again, original, sizeof again) == 0, "a failing sparsegpt changed weights");
+}
+
 int main(int argc, char **argv) {
   openblas_set_num_threads(3);
   CHECK(strcmp(bonsai_version(), BONSAI_VERSION) == 0, "version %s", bonsai_version());
   option_errors();
   pruning_errors();
   input_norms();
+  unaligned_buffers();
+  sparsegpt();
   int compared = argc > 1 ? compare_cases(argv[1]) : 0;
   CHECK(argc <= 1 || compared > 0, "no cases compared");
   CHECK(openblas_get_num_threads() == 3, "OpenBLAS threads %d after pruning, the host set 3",

@@ -46,9 +46,12 @@ import TestSupport
     }.value
   }
 
-  /// Cancelled at the `reports`-th progress report, before the weights are changed.
+  /// Cancelled at the `reports`-th progress report, before the weights are changed; the
+  /// last report (tensor scope: the 7th, global: the 3rd) comes with 1 once every mask is
+  /// decided, and is honoured too.
   @Test(arguments: [
-    (PruningScope.tensor, 1), (.tensor, 3), (.tensor, 5), (.global, 1), (.global, 2),
+    (PruningScope.tensor, 1), (.tensor, 3), (.tensor, 5), (.tensor, 7), (.global, 1),
+    (.global, 2), (.global, 3),
   ])
   func cancelledModelCallsLeaveEveryTensorUntouched(scope: PruningScope, reports: Int) async throws
   {
@@ -73,6 +76,13 @@ import TestSupport
       try await pruner.prune(&tensor) { _ in withUnsafeCurrentTask { $0?.cancel() } }
     }
     #expect(cancelled && untouched == original)
+    // Cancelled once the mask is decided, before it is applied: still untouched.
+    let (decided, cancelledLate) = await Self.inOwnTask(original) { tensor in
+      try await pruner.prune(&tensor) { fraction in
+        if fraction == 1 { withUnsafeCurrentTask { $0?.cancel() } }
+      }
+    }
+    #expect(cancelledLate && decided == original)
     let (pruned, stopped) = await Self.inOwnTask(original) { tensor in
       var fractions = [Double]()
       try await pruner.prune(&tensor) { fractions.append($0) }

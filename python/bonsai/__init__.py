@@ -1,10 +1,12 @@
-"""Bonsai: prunes neural-network weights. `prune` and `pruned` bind the C library
-(libbonsai.so) with ctypes; see `bonsai.pruning`."""
+"""Bonsai: prunes neural-network weights. `prune` and `pruned` (masking methods) and
+`sparsegpt` bind the C library (libbonsai.so) with ctypes; see `bonsai.pruning` and
+`bonsai.reconstruction`."""
 
-from .pruning import (BonsaiError, CancelledError, InvalidOptionError, InvalidScoresError,
-                      InvalidShapeError, NonFiniteWeightsError, PruneResult, input_norms, prune,
-                      pruned, version)
+from .pruning import (BonsaiError, CancelledError, InvalidHessianError, InvalidOptionError,
+                      InvalidScoresError, InvalidShapeError, NonFiniteWeightsError, PruneResult,
+                      input_norms, prune, pruned, version)
+from .reconstruction import SparseGPTResult, sparsegpt
 
-__all__ = ["BonsaiError", "CancelledError", "InvalidOptionError", "InvalidScoresError",
-           "InvalidShapeError", "NonFiniteWeightsError", "PruneResult", "input_norms", "prune",
-           "pruned", "version"]
+__all__ = ["BonsaiError", "CancelledError", "InvalidHessianError", "InvalidOptionError",
+           "InvalidScoresError", "InvalidShapeError", "NonFiniteWeightsError", "PruneResult",
+           "SparseGPTResult", "input_norms", "prune", "pruned", "sparsegpt", "version"]

@@ -58,15 +58,47 @@ class Result(ctypes.Structure):
     _fields_ = [("element_count", ctypes.c_uint64), ("kept_count", ctypes.c_uint64)]
 
 
+class SparseGPTOptions(ctypes.Structure):
+    """bonsai_sparsegpt_options."""
+    _fields_ = [
+        ("sparsity", ctypes.c_double),
+        ("keep", ctypes.c_int64),
+        ("group", ctypes.c_int64),
+        ("per_row", ctypes.c_int32),
+        ("measure_output_error", ctypes.c_int32),
+        ("min_nonzero", ctypes.c_int64),
+        ("block_size", ctypes.c_int64),
+        ("dampening", ctypes.c_double),
+        ("threads", ctypes.c_int64),
+    ]
+
+
+class Hessian(ctypes.Structure):
+    """bonsai_hessian."""
+    _fields_ = [("kind", ctypes.c_uint32), ("dtype", ctypes.c_uint32),
+                ("values", ctypes.c_void_p), ("rows", ctypes.c_int64)]
+
+
+class SparseGPTResult(ctypes.Structure):
+    """bonsai_sparsegpt_result."""
+    _fields_ = [("element_count", ctypes.c_uint64), ("kept_count", ctypes.c_uint64),
+                ("relative_output_error", ctypes.c_double)]
+
+
 # The values of bonsai.h's enums, by the names the command line gives them.
 METRICS = {"l1": 0, "l2": 1, "taylor": 2, "taylor-proxy": 3, "wanda": 4, "random": 5,
            "supplied": 6}
 GRANULARITIES = {"unstructured": 0, "rows": 1, "columns": 2, "n-of-m": 3, "blocks": 4}
 POOLINGS = {"mean": 0, "max": 1}
 ITERATIVE = {None: 0, "total": 1, "remaining": 2}
-DTYPES = {"float32": 0, "float16": 1, "bfloat16": 2}
+DTYPES = {"float32": 0, "float16": 1, "bfloat16": 2, "float64": 3}
+HESSIAN_KINDS = {"matrix": 0, "inputs": 1}
 SCORE_KINDS = {"gradients": 0, "input_norms": 1, "scores": 2}
 CANCELLED = 6
+INVALID_HESSIAN = 8
+# The ranges of the C types that options cross into: ctypes would wrap anything outside.
+INT64_MAX = 2**63 - 1
+UINT64_MAX = 2**64 - 1
 
 
 def _library_path():
@@ -111,4 +143,12 @@ def load():
     library.bonsai_input_norms.argtypes = [
         ctypes.c_uint32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
         ctypes.POINTER(ctypes.c_float), ctypes.c_size_t, ctypes.POINTER(Error)]
+    library.bonsai_sparsegpt_options_init.restype = None
+    library.bonsai_sparsegpt_options_init.argtypes = [ctypes.POINTER(SparseGPTOptions)]
+    library.bonsai_sparsegpt.restype = ctypes.c_uint32
+    library.bonsai_sparsegpt.argtypes = [
+        ctypes.POINTER(SparseGPTOptions), ctypes.c_uint32, ctypes.c_void_p, ctypes.c_int64,
+        ctypes.c_int64, ctypes.c_char_p, ctypes.POINTER(Hessian), ctypes.POINTER(Callbacks),
+        ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(SparseGPTResult),
+        ctypes.POINTER(Error)]
     return library

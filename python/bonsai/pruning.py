@@ -13,6 +13,7 @@ so pruning it prunes the tensor.
 """
 
 import ctypes
+import numbers
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -58,8 +59,15 @@ class CancelledError(BonsaiError):
     """The cancel callback stopped the call; the weights are untouched (BONSAI_ERROR_CANCELLED)."""
 
 
+class InvalidHessianError(BonsaiError, ValueError):
+    """SparseGPT's Hessian or calibration inputs do not fit the weights, hold NaN or ±Inf,
+    or are not positive semi-definite beyond what dampening repairs
+    (BONSAI_ERROR_INVALID_HESSIAN)."""
+
+
 _ERRORS = {2: InvalidOptionError, 3: InvalidShapeError, 4: InvalidScoresError,
-           5: NonFiniteWeightsError, _clib.CANCELLED: CancelledError}
+           5: NonFiniteWeightsError, _clib.CANCELLED: CancelledError,
+           _clib.INVALID_HESSIAN: InvalidHessianError}
 
 
 @dataclass(frozen=True)
@@ -85,12 +93,104 @@ def _invalid(message):
     return InvalidOptionError(2, message)
 
 
+def _integer(value, option, low=-_clib.INT64_MAX - 1, high=_clib.INT64_MAX):
+    """`value` as an int within the C type it crosses into, [low, high]: ctypes would keep
+    only its low bits. TypeError for what is not an integer (bool included), the library's
+    words (InvalidOptionError) for what is out of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{option} must be an integer, not {type(value).__name__}")
+    value = int(value)
+    if value < low:
+        raise _invalid(f"{option} {value} is negative" if low == 0 else
+                       f"{option} {value} is below {low}, the smallest the library takes")
+    if value > high:
+        raise _invalid(f"{option} {value} is above {high}, the largest the library takes")
+    return value
+
+
+def _real(value, option):
+    """`value` as a float; TypeError for what is not a real number (bool included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{option} must be a number, not {type(value).__name__}")
+    return float(value)
+
+
+def _name(name):
+    """The tensor's name as C bytes, or None; TypeError for what is not a str."""
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    return name.encode()
+
+
+def _pattern(text, option):
+    """(keep, group) of an "N:M" text, each within int64; InvalidOptionError otherwise."""
+    parts = text.split(":")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        return None
+    return tuple(_integer(int(part), f"{option} {text}: {word}", 0)
+                 for part, word in zip(parts, ("N", "M")))
+
+
+class _Callbacks:
+    """bonsai_callbacks over Python's `progress(fraction)` and `cancel()`.
+
+    An exception raised in either is kept, the call is stopped at that checkpoint (the
+    cancel the library asks next answers yes), and `raise_kept()` re-raises it — the
+    original exception with its traceback — once the call has returned, instead of ctypes
+    printing it as "Exception ignored"."""
+
+    def __init__(self, progress, cancel):
+        self.kept = None
+        if progress is None and cancel is None:
+            self.struct = None
+            return
+
+        def on_progress(fraction, _):
+            if self.kept is None and progress is not None:
+                try:
+                    progress(fraction)
+                except BaseException as error:  # noqa: B036 — re-raised by raise_kept
+                    self.kept = error
+
+        def on_cancel(_):
+            if self.kept is None and cancel is not None:
+                try:
+                    return 1 if cancel() else 0
+                except BaseException as error:  # noqa: B036 — re-raised by raise_kept
+                    self.kept = error
+            return 1 if self.kept is not None else 0
+
+        self._progress = _clib.PROGRESS(on_progress)
+        self._cancel = _clib.CANCEL(on_cancel)
+        self.struct = _clib.Callbacks(self._progress, self._cancel, None)
+
+    def pointer(self):
+        return ctypes.byref(self.struct) if self.struct is not None else None
+
+    def raise_kept(self):
+        if self.kept is not None:
+            error, self.kept = self.kept, None
+            raise error
+
+
 def _options(sparsity, metric, granularity, block_pooling, per_row, iterative, seed,
              min_nonzero, threads, has_gradients):
     """bonsai_options for the command line's options, checked as the command line checks
     what only it knows (names, and sparsity given with an N:M pattern)."""
     options = _clib.Options()
     _lib().bonsai_options_init(ctypes.byref(options))
+    seed = _integer(seed, "seed", 0, _clib.UINT64_MAX)
+    min_nonzero = _integer(min_nonzero, "min-nonzero")
+    if threads is not None:
+        threads = _integer(threads, "threads")
+    if sparsity is not None:
+        sparsity = _real(sparsity, "sparsity")
+    for option, value in (("metric", metric), ("granularity", granularity),
+                          ("block_pooling", block_pooling)):
+        if not isinstance(value, str):
+            raise TypeError(f"{option} must be a str, not {type(value).__name__}")
     if metric == "taylor" and not has_gradients:
         metric = "taylor-proxy"
     if metric not in _clib.METRICS or metric == "taylor-proxy" and has_gradients:
@@ -103,14 +203,16 @@ def _options(sparsity, metric, granularity, block_pooling, per_row, iterative, s
         if len(sides) != 2 or not all(side.isdigit() for side in sides):
             raise _invalid(f"granularity {granularity!r} is not block:RxC")
         options.granularity = _clib.GRANULARITIES["blocks"]
-        options.block_rows, options.block_columns = int(sides[0]), int(sides[1])
+        options.block_rows, options.block_columns = (
+            _integer(int(side), f"granularity {granularity}: {word}", 0)
+            for side, word in zip(sides, ("R", "C")))
     else:
-        parts = granularity.split(":")
-        if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        pattern = _pattern(granularity, "granularity")
+        if pattern is None:
             raise _invalid(
                 f"granularity {granularity!r} is not unstructured, rows, columns, N:M or block:RxC")
         options.granularity = _clib.GRANULARITIES["n-of-m"]
-        options.keep, options.group = int(parts[0]), int(parts[1])
+        options.keep, options.group = pattern
         if sparsity is not None:
             raise _invalid(f"sparsity {sparsity} cannot be combined with granularity "
                            f"{granularity}: the pattern fixes the sparsity")
@@ -191,9 +293,12 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
     `per_row`, `iterative` (None, "total" or "remaining"), `min_nonzero` and `threads`.
     `mask=True` returns the kept bits; `name` names the tensor in error messages;
     `progress(fraction)` is called with the fraction
-    done, and `cancel()` returning true stops the call before any weight changes
-    (`CancelledError`). Errors raise `BonsaiError` subclasses with the library's message;
-    on any error the array is untouched.
+    done — 0 before the mask is decided, 1 once it is — and `cancel()`, asked after each,
+    stops the call when it returns true (`CancelledError`); it is never asked once the
+    weights start changing. An exception raised in either stops the call too and is
+    re-raised as it was. Errors raise `BonsaiError` subclasses with the library's message
+    (TypeError for an option of the wrong type); on any error the array is untouched.
+    Arrays at any address are taken (an unaligned one through an aligned copy).
     """
     if not isinstance(array, np.ndarray):
         raise TypeError(f"bonsai prunes numpy arrays, not {type(array).__name__}")
@@ -201,6 +306,7 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
         raise ValueError("bonsai prunes in place: the array must be C-contiguous and writeable "
                          "(use bonsai.pruned for a copy)")
     dtype = _dtype(array)
+    name = _name(name)
     options = _options(sparsity, metric, granularity, block_pooling, per_row, iterative,
                        seed, min_nonzero, threads, gradients is not None)
     score_input, _score_values = _scores(gradients, activations, scores)
@@ -212,20 +318,16 @@ def prune(array, *, sparsity=None, metric="l1", granularity="unstructured",
         _raise(error)
     try:
         shape = (ctypes.c_int64 * max(1, array.ndim))(*array.shape)
-        callbacks = None
-        if progress is not None or cancel is not None:
-            callbacks = _clib.Callbacks(
-                _clib.PROGRESS(lambda fraction, _: progress(fraction)) if progress else _clib.PROGRESS(),
-                _clib.CANCEL(lambda _: 1 if cancel() else 0) if cancel else _clib.CANCEL(), None)
+        callbacks = _Callbacks(progress, cancel)
         bits = np.zeros((array.size + 7) // 8, dtype=np.uint8) if mask else None
         result = _clib.Result()
         status = library.bonsai_prune(
             config, dtype, array.ctypes.data_as(ctypes.c_void_p), shape, array.ndim,
-            name.encode() if name is not None else None,
-            ctypes.byref(score_input) if score_input is not None else None,
-            ctypes.byref(callbacks) if callbacks is not None else None,
+            name, ctypes.byref(score_input) if score_input is not None else None,
+            callbacks.pointer(),
             bits.ctypes.data_as(ctypes.c_void_p) if bits is not None else None,
             bits.size if bits is not None else 0, ctypes.byref(result), ctypes.byref(error))
+        callbacks.raise_kept()
         if status != 0:
             _raise(error)
         return PruneResult(result.kept_count, result.element_count, bits)

@@ -99,6 +99,102 @@ class Behaviour(unittest.TestCase):
         self.assertEqual(seen, [0.0, 1.0])
         self.assertEqual(int(np.count_nonzero(weights)), weights.size // 2)
 
+    def test_integers_beyond_their_c_types_are_refused_not_wrapped(self):
+        weights = self.weights()
+        original = weights.copy()
+        cases = [
+            ("threads 18446744073709551616 is above 9223372036854775807", {"threads": 2**64}),
+            ("min-nonzero 18446744073709551617 is above", {"min_nonzero": 2**64 + 1}),
+            ("min-nonzero 9223372036854775808 is above", {"min_nonzero": 2**63}),
+            ("min-nonzero -9223372036854775809 is below", {"min_nonzero": -2**63 - 1}),
+            ("seed 18446744073709551616 is above 18446744073709551615", {"seed": 2**64}),
+            ("seed -1 is negative", {"seed": -1}),
+            ("granularity 1:99999999999999999999: M 99999999999999999999 is above",
+             {"granularity": "1:99999999999999999999"}),
+            ("granularity block:2x99999999999999999999: C 99999999999999999999 is above",
+             {"granularity": "block:2x99999999999999999999"}),
+        ]
+        for words, keywords in cases:
+            with self.subTest(words=words):
+                with self.assertRaises(bonsai.InvalidOptionError) as caught:
+                    bonsai.prune(weights, **keywords)
+                self.assertIn(words, str(caught.exception))
+        types = [({"name": 5}, "name must be a str, not int"),
+                 ({"threads": "2"}, "threads must be an integer, not str"),
+                 ({"min_nonzero": 1.5}, "min-nonzero must be an integer, not float"),
+                 ({"seed": True}, "seed must be an integer, not bool"),
+                 ({"sparsity": "0.5"}, "sparsity must be a number, not str"),
+                 ({"granularity": 4}, "granularity must be a str, not int")]
+        for keywords, words in types:
+            with self.subTest(words=words):
+                with self.assertRaisesRegex(TypeError, words):
+                    bonsai.prune(weights, **keywords)
+        self.assertTrue(np.array_equal(weights, original))
+        # numpy integers are integers: the same bits as Python's.
+        expected, _ = bonsai.pruned(weights, metric="random", seed=2**64 - 1, threads=2)
+        copy, _ = bonsai.pruned(weights, metric="random", seed=np.uint64(2**64 - 1),
+                                threads=np.int64(2))
+        self.assertEqual(copy.tobytes(), expected.tobytes())
+
+    def test_a_cancel_at_the_last_checkpoint_is_honoured(self):
+        weights = self.weights()
+        original = weights.copy()
+        answers = iter([False, True])
+        seen = []
+        with self.assertRaises(bonsai.CancelledError):
+            bonsai.prune(weights, progress=seen.append, cancel=lambda: next(answers))
+        self.assertEqual(seen, [0.0, 1.0])
+        self.assertTrue(np.array_equal(weights, original))
+
+    def test_exceptions_in_callbacks_are_raised_as_they_were(self):
+        weights = self.weights()
+        original = weights.copy()
+
+        def failing_cancel():
+            raise KeyError("from cancel")
+
+        def failing_progress(fraction):
+            if fraction == 1:
+                raise ZeroDivisionError("from progress")
+
+        for keywords, kind, words, function in [
+                ({"cancel": failing_cancel}, KeyError, "from cancel", "failing_cancel"),
+                ({"progress": failing_progress}, ZeroDivisionError, "from progress",
+                 "failing_progress"),
+                ({"progress": failing_progress, "cancel": lambda: False}, ZeroDivisionError,
+                 "from progress", "failing_progress")]:
+            with self.subTest(kind=kind.__name__, keywords=sorted(keywords)):
+                # Caught by hand: assertRaises drops the traceback this test examines.
+                try:
+                    bonsai.prune(weights, **keywords)
+                    caught = None
+                except kind as error:
+                    caught = error
+                self.assertIsNotNone(caught)
+                self.assertIn(words, str(caught))
+                frames = []
+                traceback = caught.__traceback__
+                while traceback is not None:
+                    frames.append(traceback.tb_frame.f_code.co_name)
+                    traceback = traceback.tb_next
+                self.assertIn(function, frames)
+                self.assertTrue(np.array_equal(weights, original))
+
+    def test_unaligned_arrays_give_the_aligned_bits(self):
+        for dtype, offsets in (("F32", (1, 2, 3)), ("F16", (1,)), ("BF16", (1,))):
+            weights = cli_reference.random_weights(ROWS, COLUMNS, dtype, seed=9)
+            expected, expected_result = bonsai.pruned(weights, granularity="2:4", mask=True)
+            for offset in offsets:
+                with self.subTest(dtype=dtype, offset=offset):
+                    storage = bytearray(weights.nbytes + offset)
+                    array = np.frombuffer(storage, dtype=weights.dtype, count=weights.size,
+                                          offset=offset).reshape(weights.shape)
+                    array[...] = weights
+                    self.assertFalse(array.flags.aligned)
+                    result = bonsai.prune(array, granularity="2:4", mask=True)
+                    self.assertEqual(array.tobytes(), expected.tobytes())
+                    self.assertEqual(result.mask.tobytes(), expected_result.mask.tobytes())
+
     def test_sixteen_threads_give_the_serial_bits(self):
         arrays = [self.weights(seed) for seed in range(16)]
         keywords = [{"granularity": g} for g in ("rows", "columns", "2:4", "block:2x2")] * 4
